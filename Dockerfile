@@ -1,0 +1,33 @@
+# planet-digest: multi-stage build on Node 24 (slim). The runtime image holds only production dependencies,
+# runs as a non-root user, and keeps the store, the compiled-template cache and the outbox under /data.
+FROM node:24-slim AS build
+WORKDIR /app
+# python3, make and g++ build the sqlite3 addon when no prebuilt binary fits.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+FROM node:24-slim
+ENV NODE_ENV=production \
+    DIGEST_STORE_URL=sqlite:///data/planet-digest.sqlite \
+    DIGEST_OUTBOX=/data/outbox \
+    DIGEST_CACHE_DIR=/data/cache \
+    DIGEST_SUBSCRIBERS=/config/subscribers.json \
+    DIGEST_HTTP_HOST=0.0.0.0 \
+    PATH=/app/bin:$PATH
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY templates ./templates
+COPY schema ./schema
+COPY examples /config/examples
+COPY subscribers.json /config/subscribers.json
+RUN groupadd --system digest && useradd --system --gid digest --home-dir /data digest \
+    && mkdir -p /data /config && chown -R digest:digest /data /config
+USER digest
+VOLUME ["/data"]
+EXPOSE 8080
+CMD ["planet-digest", "daemon"]

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { Entry } from '../model/entry.js';
+import type { FeedConfig } from '../model/feed.js';
+import type { KeywordFilter, Subscriber } from '../model/subscriber.js';
+
+/** What one subscriber wants: a resolved set of feeds and keyword filters. Subscribers with equal selectionKey get the same digest. */
+export interface Selection {
+  /** Ids of the selected feeds (feeds/tags/"*" minus excludeFeeds). */
+  feedIds: ReadonlySet<string>;
+  /** Normalized include terms (lowercase, quotes removed, whitespace collapsed); empty = every entry. */
+  include: string[];
+  /** Normalized exclude terms; an entry matching any of them is left out even when it matches an include term. */
+  exclude: string[];
+  /** Feed ids and "tag:NAME" references that match no configured feed (config validation reports them; selection ignores them). */
+  unknownFeeds: string[];
+  includePattern?: RegExp;
+  excludePattern?: RegExp;
+}
+
+// A word character for keyword boundaries: any letter, digit or combining mark in any script ("go" is not in "google", Cyrillic works).
+const WORD = '[\\p{L}\\p{N}\\p{M}]';
+
+/**
+ * Compiles a subscriber's feed references and keywords against the configured feeds. Feed references are ids, "tag:NAME"
+ * or "*"; an empty list means every feed (as the schema's default). Keywords are whole words or phrases; each list item is
+ * one term, surrounding double quotes are optional ("quoted phrase" and quoted phrase match the same).
+ */
+export function compileSelection(subscriber: Subscriber, feeds: FeedConfig[]): Selection {
+  const unknown = new Set<string>();
+  const byTag = new Map<string, string[]>();
+  const ids = new Set<string>();
+  for (const feed of feeds) {
+    ids.add(feed.id);
+    for (const tag of feed.tags) {
+      const list = byTag.get(tag);
+      if (list) list.push(feed.id);
+      else byTag.set(tag, [feed.id]);
+    }
+  }
+  const resolve = (refs: readonly string[], into: Set<string>): void => {
+    for (const ref of refs) {
+      if (ref === '*') {
+        for (const id of ids) into.add(id);
+      } else if (ref.startsWith('tag:')) {
+        const tagged = byTag.get(ref.slice(4));
+        if (tagged) for (const id of tagged) into.add(id);
+        else unknown.add(ref);
+      } else if (ids.has(ref)) {
+        into.add(ref);
+      } else {
+        unknown.add(ref);
+      }
+    }
+  };
+  const included = new Set<string>();
+  resolve(subscriber.feeds.length > 0 ? subscriber.feeds : ['*'], included);
+  const excluded = new Set<string>();
+  resolve(subscriber.excludeFeeds ?? [], excluded);
+  for (const id of excluded) included.delete(id);
+
+  const keywords = normalizeFilter(subscriber.keywords);
+  const include = normalizeTerms(keywords.include);
+  const exclude = normalizeTerms(keywords.exclude);
+  return {
+    feedIds: included,
+    include,
+    exclude,
+    unknownFeeds: [...unknown],
+    includePattern: compileTerms(include),
+    excludePattern: compileTerms(exclude),
+  };
+}
+
+/** Entries of the selected feeds whose title or summary pass the keyword filters (exclude wins over include). */
+export function selectEntries(entries: Entry[], selection: Selection): Entry[] {
+  return entries.filter((entry) => {
+    if (!selection.feedIds.has(entry.feedId)) return false;
+    if (!selection.includePattern && !selection.excludePattern) return true;
+    const text = `${entry.title}\n${entry.summary}`.normalize('NFC');
+    if (selection.excludePattern?.test(text)) return false;
+    return selection.includePattern ? selection.includePattern.test(text) : true;
+  });
+}
+
+/** A stable, compact key of a selection: equal keys select exactly the same entries, so one rendered digest can serve all of them. */
+export function selectionKey(selection: Selection): string {
+  const canonical = JSON.stringify([[...selection.feedIds].sort(), selection.include, selection.exclude]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+function normalizeFilter(keywords: KeywordFilter | string[] | undefined): KeywordFilter {
+  // The schema also accepts a plain list (= include); tolerate it here in case the caller passes the raw form.
+  if (Array.isArray(keywords)) return { include: keywords, exclude: [] };
+  return { include: keywords?.include ?? [], exclude: keywords?.exclude ?? [] };
+}
+
+function normalizeTerms(terms: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const raw of terms) {
+    let term = raw.normalize('NFC').trim();
+    const quoted = /^(?:"(.*)"|\u201C(.*)\u201D)$/su.exec(term);
+    if (quoted) term = quoted[1] ?? quoted[2] ?? '';
+    term = term.replace(/\s+/gu, ' ').trim().toLowerCase();
+    if (term !== '') out.add(term);
+  }
+  return [...out].sort();
+}
+
+function compileTerms(terms: string[]): RegExp | undefined {
+  if (terms.length === 0) return undefined;
+  const alternatives = terms.map((term) => term.split(' ').map(escapeRegExp).join('\\s+'));
+  return new RegExp(`(?<!${WORD})(?:${alternatives.join('|')})(?!${WORD})`, 'iu');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}

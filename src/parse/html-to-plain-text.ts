@@ -1,0 +1,61 @@
+import { compile } from 'html-to-text';
+
+// Compiled once: html-to-text's option processing is the expensive part of a call.
+const toText = compile({
+  wordwrap: false,
+  // The summary is one paragraph of plain text: no link targets, images, heading capitals or table layout.
+  selectors: [
+    { selector: 'a', options: { ignoreHref: true } },
+    { selector: 'img', format: 'skip' },
+    { selector: 'h1', options: { uppercase: false } },
+    { selector: 'h2', options: { uppercase: false } },
+    { selector: 'h3', options: { uppercase: false } },
+    { selector: 'h4', options: { uppercase: false } },
+    { selector: 'h5', options: { uppercase: false } },
+    { selector: 'h6', options: { uppercase: false } },
+    { selector: 'table', format: 'block' },
+    { selector: 'tr', format: 'block' },
+    { selector: 'td', format: 'inline' },
+    { selector: 'th', format: 'inline' },
+    { selector: 'ul', options: { itemPrefix: ' ' } },
+    { selector: 'ol', format: 'unorderedList', options: { itemPrefix: ' ' } },
+    { selector: 'hr', format: 'skip' },
+    { selector: 'script', format: 'skip' },
+    { selector: 'style', format: 'skip' },
+    { selector: 'noscript', format: 'skip' },
+    { selector: 'iframe', format: 'skip' },
+    { selector: 'svg', format: 'skip' },
+  ],
+});
+
+// windows-1252 characters for the C1 control range (0x80–0x9F); undefined slots map to nothing.
+const CP1252_C1 = '€\u0000‚ƒ„…†‡ˆ‰Š‹Œ\u0000Ž\u0000\u0000‘’“”•–—˜™š›œ\u0000žŸ';
+
+/**
+ * Replaces C1 control characters (U+0080–U+009F) by the windows-1252 characters they stand for. They never mean
+ * anything in feed text; they appear when a publisher wrote cp1252 bytes (or &#146;-style references) as if they were
+ * Unicode, and HTML5 reads numeric references in that range the same way.
+ */
+export function repairC1Controls(text: string): string {
+  if (!/[\u0080-\u009f]/.test(text)) return text;
+  return text.replace(/[\u0080-\u009f]/g, (c) => {
+    const r = CP1252_C1[c.charCodeAt(0) - 0x80] ?? '';
+    return r === '\u0000' ? '' : r;
+  });
+}
+
+/** Collapses runs of whitespace (including non-breaking spaces) into single spaces and trims; repairs C1 controls. */
+export function collapseWhitespace(text: string): string {
+  return repairC1Controls(text).replace(/[\s\u00a0\u2028\u2029]+/g, ' ').trim();
+}
+
+/**
+ * Plain text of an HTML fragment: tags dropped (script/style with their content), entities decoded exactly once,
+ * whitespace collapsed. `maxInput` bounds the work on huge content when only a prefix is needed (e.g. a summary).
+ */
+export function htmlToPlainText(html: string, maxInput = Infinity): string {
+  const input = html.length > maxInput ? html.slice(0, maxInput) : html;
+  // Fast path: nothing to parse.
+  if (!/[<&]/.test(input)) return collapseWhitespace(input);
+  return collapseWhitespace(toText(input));
+}

@@ -1,0 +1,34 @@
+// C0/C1 control characters except TAB and LF, plus DEL; U+2028/U+2029 separators become spaces.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+const SEPARATORS = /[\u2028\u2029]/g;
+
+/** Makes feed text safe to place on one line: no control characters, no line breaks, collapsed whitespace. */
+export function cleanText(text: string): string {
+  return text.replace(CONTROL, ' ').replace(SEPARATORS, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Shortens text to at most `max` characters (code points), cutting at a word boundary when one is
+ * reasonably close and appending "…"; never splits a surrogate pair or a grapheme cluster.
+ */
+export function truncateText(text: string, max: number): string {
+  if (Array.from(text).length <= max) return text;
+  const graphemes = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text), (s) => s.segment);
+  let kept = '';
+  let keptLength = 0;
+  for (const g of graphemes) {
+    const len = Array.from(g).length;
+    if (keptLength + len > max - 1) break;
+    kept += g;
+    keptLength += len;
+  }
+  const lastSpace = kept.lastIndexOf(' ');
+  // Cut at the last space unless that would throw away more than a third of the budget (one long word).
+  if (lastSpace > (max * 2) / 3) kept = kept.slice(0, lastSpace);
+  return kept.replace(/[\s,;:.\-–—]+$/u, '') + '…';
+}
+
+/** Breaks "%%" in feed text for the plain-text part so it can never form a %%PLACEHOLDER%% token (U+200B between). */
+export function neutralizePlaceholders(text: string): string {
+  return text.replace(/%(?=%)/g, '%\u200B');
+}

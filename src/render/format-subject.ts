@@ -1,0 +1,38 @@
+import type { Digest } from '../model/digest.js';
+import { cleanText, truncateText } from './clean-text.js';
+import { createDateFormatter } from './create-date-formatter.js';
+
+/** Longest subject we produce (characters); longer ones are cut at a word boundary with "…". */
+export const MAX_SUBJECT_LENGTH = 150;
+
+/** Options of formatSubject. */
+export interface FormatSubjectOptions {
+  locale?: string;
+  now: Date;
+}
+
+/** "A, B, C +2 more": the first three source titles. */
+function describeSources(digest: Digest): string {
+  const titles = digest.groups.map((g) => cleanText(g.title)).filter((t) => t !== '');
+  const shown = titles.slice(0, 3).join(', ');
+  const rest = digest.groups.length - Math.min(3, digest.groups.length);
+  return rest > 0 ? `${shown} +${rest} more` : shown;
+}
+
+/**
+ * Fills a subject pattern: {count} new entries, {sources} (first 3 source titles, "+N more"), {title},
+ * {date} (end of the period, subscriber's zone). Unknown {names} stay as written. The result has no
+ * CR/LF or control characters (RFC 5322 header safety), collapsed whitespace, and at most 150 characters.
+ */
+export function formatSubject(pattern: string, digest: Digest, options: FormatSubjectOptions): string {
+  const dates = createDateFormatter(digest.timezone, { locale: options.locale, now: options.now });
+  const values: Record<string, () => string> = {
+    count: () => String(digest.entryCount),
+    sources: () => describeSources(digest),
+    title: () => digest.title,
+    date: () => dates.day(digest.periodEnd),
+  };
+  // One pass: a value containing "{count}" is not expanded again.
+  const filled = pattern.replace(/\{(count|sources|title|date)\}/g, (_, name: string) => values[name]!());
+  return truncateText(cleanText(filled), MAX_SUBJECT_LENGTH);
+}

@@ -1,0 +1,334 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { computeBackoffMs, initialFeedState, pollFeeds, recordParseFailure, recordParseSuccess } from '../../src/fetch/poll-feeds.js';
+import type { PollOptions } from '../../src/fetch/poll-feeds.js';
+import type { FeedConfig, FeedState } from '../../src/model/feed.js';
+import { FeedServer } from '../helpers/feed-server.js';
+
+const RSS = '<rss version="2.0"><channel><title>t</title></channel></rss>';
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const NOW = new Date('2025-06-01T08:00:00.000Z');
+
+let server: FeedServer;
+beforeAll(async () => {
+  server = await FeedServer.start();
+});
+afterAll(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.reset();
+});
+
+function feed(id: string, path = `/${id}`): FeedConfig {
+  return { id, url: server.url(path), tags: [] };
+}
+
+function options(overrides: Partial<PollOptions> = {}): PollOptions {
+  return { userAgent: 'planet-digest-test', allowPrivate: true, now: () => NOW, random: () => 0.5, timeoutMs: 5000, ...overrides };
+}
+
+function statesOf(results: { feed: FeedConfig; state: FeedState }[]): Map<string, FeedState> {
+  return new Map(results.map((r) => [r.feed.id, r.state]));
+}
+
+function at(offsetMs: number): string {
+  return new Date(NOW.getTime() + offsetMs).toISOString();
+}
+
+describe('computeBackoffMs', () => {
+  it.each([
+    [1, 0.5, 15 * MIN],
+    [2, 0.5, 30 * MIN],
+    [3, 0.5, 60 * MIN],
+    [6, 0.5, 8 * HOUR],
+    [7, 0.5, 16 * HOUR],
+    [8, 0.5, 24 * HOUR], // 32 h capped at 24 h
+    [50, 0.5, 24 * HOUR],
+    [1, 0, 12 * MIN], // -20 %
+    [1, 0.999999, 18 * MIN], // +20 %
+    [8, 0, 0.8 * 24 * HOUR],
+  ])('%i failures, random %f -> %i ms', (failures, random, expected) => {
+    expect(computeBackoffMs(failures, { random: () => random })).toBeCloseTo(expected, -2);
+  });
+
+  it('honours custom base and ceiling', () => {
+    expect(computeBackoffMs(3, { random: () => 0.5, backoffBaseMs: 1000, maxBackoffMs: 3000 })).toBe(3000);
+    expect(computeBackoffMs(2, { random: () => 0.5, backoffBaseMs: 1000, maxBackoffMs: 3000 })).toBe(2000);
+  });
+});
+
+describe('pollFeeds: state transitions', () => {
+  it('stores validators on success, sends them back, keeps them on a bare 304', async () => {
+    server.route('/a', (req, res) => {
+      if (req.headers['if-none-match'] === '"e1"') res.writeHead(304).end();
+      else res.writeHead(200, { 'content-type': 'application/rss+xml', etag: '"e1"', 'last-modified': 'Sat, 31 May 2025 10:00:00 GMT' }).end(RSS);
+    });
+    const f = feed('a');
+    const [first] = await pollFeeds([f], new Map(), options());
+    expect(first).toMatchObject({ outcome: 'ok', contentType: 'application/rss+xml', bytes: RSS.length, finalUrl: f.url });
+    expect(first!.body?.toString()).toBe(RSS);
+    expect(first!.state).toMatchObject({
+      feedId: 'a',
+      url: f.url,
+      configuredUrl: f.url,
+      validators: { etag: '"e1"', lastModified: 'Sat, 31 May 2025 10:00:00 GMT' },
+      consecutiveFailures: 0,
+      lastPollAt: NOW.toISOString(),
+      lastSuccessAt: NOW.toISOString(),
+      gone: false,
+    });
+    expect(first!.state.nextPollAt).toBeUndefined();
+
+    const [second] = await pollFeeds([f], statesOf([first!]), options());
+    expect(second!.outcome).toBe('not-modified');
+    expect(second!.body).toBeUndefined();
+    expect(second!.state.validators).toEqual(first!.state.validators);
+    expect(server.requestsTo('/a')[1]!.headers['if-none-match']).toBe('"e1"');
+  });
+
+  it('backs off after a failure, skips until due, polls again when forced, resets on success', async () => {
+    server.route('/flaky', [{ status: 500 }, { status: 500 }, { status: 200, body: RSS }]);
+    const f = feed('flaky');
+    const [r1] = await pollFeeds([f], new Map(), options());
+    expect(r1).toMatchObject({ outcome: 'failed', bytes: 0 });
+    expect(r1!.error).toMatchObject({ kind: 'http', status: 500 });
+    expect(r1!.state).toMatchObject({
+      consecutiveFailures: 1,
+      failingSince: NOW.toISOString(),
+      lastErrorAt: NOW.toISOString(),
+      lastErrorKind: 'http',
+      lastErrorStatus: 500,
+      nextPollAt: at(15 * MIN),
+      gone: false,
+    });
+    expect(r1!.state.lastError).toMatch(/HTTP 500/);
+
+    const [skipped] = await pollFeeds([f], statesOf([r1!]), options());
+    expect(skipped).toMatchObject({ outcome: 'skipped', skipReason: 'not-due', state: r1!.state });
+    expect(server.requestsTo('/flaky')).toHaveLength(1);
+
+    const later = new Date(NOW.getTime() + 16 * MIN);
+    const [r2] = await pollFeeds([f], statesOf([r1!]), options({ now: () => later }));
+    expect(r2!.state).toMatchObject({ consecutiveFailures: 2, failingSince: NOW.toISOString(), nextPollAt: new Date(later.getTime() + 30 * MIN).toISOString() });
+
+    const [r3] = await pollFeeds([f], statesOf([r2!]), options({ now: () => later, force: true }));
+    expect(r3!.outcome).toBe('ok');
+    expect(r3!.state.consecutiveFailures).toBe(0);
+    expect(r3!.state.failingSince).toBeUndefined();
+    expect(r3!.state.lastSuccessAt).toBe(later.toISOString());
+    expect(r3!.state.lastErrorStatus).toBe(500); // history stays for the health view
+  });
+
+  it('never disables a failing feed: the delay stays bounded after many failures', async () => {
+    server.route('/broken', { status: 500 });
+    let state: FeedState = { ...initialFeedState(feed('broken')), consecutiveFailures: 40 };
+    const [r] = await pollFeeds([feed('broken')], new Map([['broken', state]]), options({ random: () => 0.999999 }));
+    state = r!.state;
+    expect(state.consecutiveFailures).toBe(41);
+    expect(state.gone).toBe(false);
+    expect(Date.parse(state.nextPollAt!) - NOW.getTime()).toBeLessThanOrEqual(1.2 * 24 * HOUR);
+  });
+
+  it.each([
+    ['seconds', '7200', 2 * HOUR],
+    ['an HTTP-date', new Date(NOW.getTime() + 3 * HOUR).toUTCString(), 3 * HOUR],
+    ['a tiny value (backoff wins)', '5', 15 * MIN],
+    ['an absurd value (capped at a week)', String(365 * 24 * 3600), 7 * 24 * HOUR],
+  ])('429 with Retry-After as %s', async (_label, retryAfter, delay) => {
+    server.route('/limited', { status: 429, headers: { 'retry-after': retryAfter } });
+    const [r] = await pollFeeds([feed('limited')], new Map(), options());
+    expect(r!.outcome).toBe('failed');
+    expect(r!.state.nextPollAt).toBe(at(delay));
+  });
+
+  it('503 with Retry-After pushes the next poll too', async () => {
+    server.route('/maint', { status: 503, headers: { 'retry-after': '3600' } });
+    const [r] = await pollFeeds([feed('maint')], new Map(), options());
+    expect(r!.state).toMatchObject({ lastErrorStatus: 503, nextPollAt: at(HOUR) });
+  });
+
+  it.each([
+    ['max-age=600', 10 * MIN],
+    ['public, max-age=864000', 24 * HOUR],
+    ['no-cache', undefined],
+  ])('Cache-Control %s sets the next poll', async (cacheControl, delay) => {
+    server.route('/cached', { headers: { 'cache-control': cacheControl }, body: RSS });
+    const [r] = await pollFeeds([feed('cached')], new Map(), options());
+    expect(r!.outcome).toBe('ok');
+    expect(r!.state.nextPollAt).toBe(delay === undefined ? undefined : at(delay));
+    if (delay) {
+      const [again] = await pollFeeds([feed('cached')], statesOf([r!]), options());
+      expect(again!.outcome).toBe('skipped');
+    }
+  });
+
+  it('410 marks the feed gone, which is then skipped even when forced, until its URL changes', async () => {
+    server.route('/old', { status: 410 });
+    server.route('/new', { body: RSS });
+    const f = feed('g', '/old');
+    const [r1] = await pollFeeds([f], new Map(), options());
+    expect(r1!.outcome).toBe('gone');
+    expect(r1!.error).toMatchObject({ kind: 'http', status: 410, gone: true });
+    expect(r1!.state.gone).toBe(true);
+    expect(r1!.state.nextPollAt).toBeUndefined();
+
+    const [r2] = await pollFeeds([f], statesOf([r1!]), options({ force: true }));
+    expect(r2).toMatchObject({ outcome: 'skipped', skipReason: 'gone' });
+    expect(server.requestsTo('/old')).toHaveLength(1);
+
+    const moved = { ...f, url: server.url('/new') };
+    const [r3] = await pollFeeds([moved], statesOf([r2!]), options());
+    expect(r3!.outcome).toBe('ok');
+    expect(r3!.state).toMatchObject({ gone: false, url: moved.url, configuredUrl: moved.url, consecutiveFailures: 0 });
+  });
+
+  it('a 301 chain updates state.url and reports movedTo; the next poll goes straight there', async () => {
+    server.route('/moving', { status: 301, headers: { location: '/moved' } });
+    server.route('/moved', { body: RSS, headers: { etag: '"m"' } });
+    const f = feed('m', '/moving');
+    const [r1] = await pollFeeds([f], new Map(), options());
+    expect(r1).toMatchObject({ outcome: 'ok', movedTo: server.url('/moved'), finalUrl: server.url('/moved') });
+    expect(r1!.state).toMatchObject({ url: server.url('/moved'), configuredUrl: f.url, validators: { etag: '"m"' } });
+    await pollFeeds([f], statesOf([r1!]), options({ force: true }));
+    expect(server.requestsTo('/moving')).toHaveLength(1);
+    expect(server.requestsTo('/moved')).toHaveLength(2);
+  });
+
+  it('a 302 does not move the feed', async () => {
+    server.route('/temp', { status: 302, headers: { location: '/elsewhere' } });
+    server.route('/elsewhere', { body: RSS });
+    const [r] = await pollFeeds([feed('t', '/temp')], new Map(), options());
+    expect(r!.outcome).toBe('ok');
+    expect(r!.movedTo).toBeUndefined();
+    expect(r!.state.url).toBe(server.url('/temp'));
+    expect(r!.finalUrl).toBe(server.url('/elsewhere'));
+  });
+
+  it('a configured URL change resets url, validators, gone and backoff', async () => {
+    server.route('/fresh', { body: RSS });
+    const f = feed('c', '/fresh');
+    const stale: FeedState = {
+      ...initialFeedState({ ...f, url: server.url('/stale') }),
+      url: server.url('/stale-moved'),
+      validators: { etag: '"old"' },
+      gone: true,
+      consecutiveFailures: 5,
+      failingSince: at(-HOUR),
+      nextPollAt: at(HOUR),
+      title: 'Kept',
+      entryCount: 12,
+    };
+    const [r] = await pollFeeds([f], new Map([['c', stale]]), options());
+    expect(r!.outcome).toBe('ok');
+    expect(server.requestsTo('/fresh')[0]!.headers['if-none-match']).toBeUndefined();
+    expect(r!.state).toMatchObject({ url: f.url, configuredUrl: f.url, gone: false, consecutiveFailures: 0, title: 'Kept', entryCount: 12 });
+  });
+});
+
+describe('pollFeeds: parse results', () => {
+  it('a parse failure counts, drops validators so the body is fetched again, and backs off further each time', async () => {
+    server.route('/bad-xml', { body: '<rss><channel>', headers: { etag: '"b"' } });
+    const f = feed('bx', '/bad-xml');
+    const [r1] = await pollFeeds([f], new Map(), options());
+    expect(r1!.outcome).toBe('ok');
+    const s1 = recordParseFailure(r1!.state, 'unclosed <channel>', NOW, { random: () => 0.5 });
+    expect(s1).toMatchObject({ consecutiveFailures: 1, lastErrorKind: 'parse', lastError: 'unclosed <channel>', validators: {}, nextPollAt: at(15 * MIN), failingSince: NOW.toISOString() });
+
+    const later = new Date(NOW.getTime() + 20 * MIN);
+    const [r2] = await pollFeeds([f], statesOf([{ feed: f, state: s1 }]), options({ now: () => later }));
+    expect(r2!.outcome).toBe('ok');
+    expect(server.requestsTo('/bad-xml')[1]!.headers['if-none-match']).toBeUndefined();
+    // Still unparsed: the counters wait for recordParseSuccess.
+    expect(r2!.state.consecutiveFailures).toBe(1);
+    const s2 = recordParseFailure(r2!.state, 'unclosed <channel>', later, { random: () => 0.5 });
+    expect(s2.consecutiveFailures).toBe(2);
+    expect(s2.nextPollAt).toBe(new Date(later.getTime() + 30 * MIN).toISOString());
+    expect(s2.failingSince).toBe(NOW.toISOString());
+
+    const ok = recordParseSuccess(s2, { title: 'Fixed', link: 'https://example.org/', entryCount: 3 }, later);
+    expect(ok).toMatchObject({ title: 'Fixed', link: 'https://example.org/', entryCount: 3, polledOnce: true, consecutiveFailures: 0, lastSuccessAt: later.toISOString() });
+    expect(ok.failingSince).toBeUndefined();
+  });
+
+  it('initialFeedState starts clean', () => {
+    expect(initialFeedState({ id: 'x', url: 'https://example.org/feed', tags: [] })).toEqual({
+      feedId: 'x',
+      url: 'https://example.org/feed',
+      configuredUrl: 'https://example.org/feed',
+      validators: {},
+      consecutiveFailures: 0,
+      gone: false,
+      entryCount: 0,
+      polledOnce: false,
+    });
+  });
+});
+
+describe('pollFeeds: concurrency and isolation', () => {
+  function slowRoute(delayMs: number): void {
+    server.route('/slow', async (_req, res) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS);
+    });
+  }
+
+  it('honours the per-host limit', async () => {
+    slowRoute(60);
+    const feeds = Array.from({ length: 8 }, (_, i) => ({ id: `h${i}`, url: server.url(`/slow?i=${i}`), tags: [] }));
+    const progress: [number, number][] = [];
+    const results = await pollFeeds(feeds, new Map(), options({ perHostConcurrency: 2, concurrency: 16, onProgress: (d, t) => progress.push([d, t]) }));
+    expect(results.every((r) => r.outcome === 'ok')).toBe(true);
+    expect(server.requests).toHaveLength(8);
+    expect(server.maxConcurrent).toBe(2);
+    expect(progress).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]));
+  });
+
+  it('honours the total limit when it is the tighter one', async () => {
+    slowRoute(60);
+    const feeds = Array.from({ length: 8 }, (_, i) => ({ id: `g${i}`, url: server.url(`/slow?i=${i}`), tags: [] }));
+    await pollFeeds(feeds, new Map(), options({ perHostConcurrency: 8, concurrency: 3 }));
+    expect(server.maxConcurrent).toBe(3);
+  });
+
+  it('half the feeds failing does not affect the other half; results keep input order', async () => {
+    server.route('/good', { body: RSS });
+    server.route('/bad', { status: 500 });
+    const feeds = Array.from({ length: 10 }, (_, i) => ({ id: `f${i}`, url: server.url(i % 2 === 0 ? `/good?i=${i}` : `/bad?i=${i}`), tags: [] }));
+    feeds.push({ id: 'nohost', url: 'http://127.0.0.1:1/feed', tags: [] });
+    const results = await pollFeeds(feeds, new Map(), options({ perHostConcurrency: 4 }));
+    expect(results.map((r) => r.feed.id)).toEqual(feeds.map((f) => f.id));
+    results.slice(0, 10).forEach((r, i) => {
+      if (i % 2 === 0) {
+        expect(r.outcome).toBe('ok');
+        expect(r.body?.toString()).toBe(RSS);
+        expect(r.state.consecutiveFailures).toBe(0);
+      } else {
+        expect(r.outcome).toBe('failed');
+        expect(r.error?.status).toBe(500);
+        expect(r.state.consecutiveFailures).toBe(1);
+      }
+      expect(r.durationMs).toBeGreaterThanOrEqual(0);
+    });
+    expect(results[10]).toMatchObject({ outcome: 'failed', error: { kind: 'network' } });
+  });
+
+  it('skipped feeds are not fetched and keep their state', async () => {
+    server.route('/due', { body: RSS });
+    server.route('/later', { body: RSS });
+    const later: FeedState = { ...initialFeedState(feed('later')), nextPollAt: at(HOUR) };
+    const results = await pollFeeds([feed('later'), feed('due')], new Map([['later', later]]), options());
+    expect(results.map((r) => r.outcome)).toEqual(['skipped', 'ok']);
+    expect(results[0]!.state).toBe(later);
+    expect(server.requestsTo('/later')).toHaveLength(0);
+  });
+
+  it('rejects when the run is cancelled', async () => {
+    server.route('/hang', async (_req, _res, ctx) => {
+      await ctx.closed;
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop')), 50);
+    await expect(pollFeeds([feed('hang')], new Map(), options({ signal: controller.signal }))).rejects.toThrow('stop');
+  });
+});
