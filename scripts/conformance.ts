@@ -139,6 +139,8 @@ function plainOf(html: string): string {
         { selector: 'td', format: 'inline' },
         { selector: 'th', format: 'inline' },
         { selector: 'hr', format: 'skip' },
+        // SVG is graphics: its <title>/<desc> are tooltips, not text content.
+        { selector: 'svg', format: 'skip' },
       ],
     }),
   );
@@ -435,7 +437,7 @@ function fpEvaluate(check: FpCheck, o: Outcome, port: number): { verdict: Verdic
 
 function fpRuleForTest(t: FpTest, check: FpCheck): string | undefined {
   const isBozo = check.path[0] === 'bozo';
-  if (t.file.startsWith('tests/wellformed/cdf/')) return 'cdf';
+  if (t.file.startsWith('tests/wellformed/cdf/') || /\/cdf_[^/]*$/.test(t.file)) return 'cdf';
   if (t.skip_unless?.includes('chardet')) return 'optional-chardet';
   if (isBozo) return undefined;
   if (t.file.startsWith('tests/wellformed/sanitize/')) return 'sanitizer';
@@ -636,7 +638,9 @@ function compareFeed(suite: SuiteName, file: string, expected: ExpectedFeed, o: 
       ['updated', e.updated, e.updatedIsParsed],
     ] as const) {
       if (value === undefined) continue;
-      const oursValue = which === 'published' ? ours?.published : ours?.updated;
+      // gofeed's universal model fills published and updated from each other when the feed gives only one.
+      const universal = gofeedStyle && /(^|\/)(translator|extensions)\//.test(file);
+      const oursValue = which === 'published' ? (ours?.published ?? (universal ? ours?.updated : undefined)) : (ours?.updated ?? (universal ? ours?.published : undefined));
       if (!parsed && Number.isNaN(Date.parse(value))) {
         push('date', `${at}.${which}`, 'na', undefined, 'unparsed-expectation');
         continue;

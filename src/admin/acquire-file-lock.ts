@@ -132,18 +132,23 @@ export async function acquireFileLock(lockPath: string, options: AcquireFileLock
   const owner: LockOwner = { pid: process.pid, hostname: hostname(), since: new Date().toISOString(), token: randomUUID() };
   let lastSeen: Observed | undefined;
   for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
+    const handle = await open(lockPath, 'wx').catch((error: unknown) => {
+      if (errnoCode(error) === 'EEXIST') return undefined;
+      throw error;
+    });
+    if (handle) {
       try {
         owner.since = new Date().toISOString();
         await handle.writeFile(JSON.stringify(owner) + '\n');
         await handle.sync();
-      } finally {
         await handle.close();
+      } catch (error) {
+        // Do not leave a half-written lock behind to block everyone until it goes stale.
+        await handle.close().catch(() => undefined);
+        await unlink(lockPath).catch(() => undefined);
+        throw error;
       }
       return heldLock(lockPath, owner, staleMs);
-    } catch (error) {
-      if (errnoCode(error) !== 'EEXIST') throw error;
     }
     const observed = await observe(lockPath);
     if (observed) {

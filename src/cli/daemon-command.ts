@@ -28,6 +28,7 @@ version stays in use. SIGINT/SIGTERM finish the message in flight, then exit.`,
       const file = ctx.subscribersFile(opts.subscribers);
       let config: DigestConfig = await loadDigestConfig(file);
       const runtime = await createRuntime({ env, config, logger, now: () => new Date(), version: ctx.version, requireSecret: true, defaultAllowPrivate: false });
+      const shutdown = new AbortController();
       const server = opts.serve ? await (await import('./serve-command.js')).startServer(ctx, { file, store: runtime.store, logger }) : undefined;
       const daemon = startDaemon({
         logger,
@@ -39,7 +40,7 @@ version stays in use. SIGINT/SIGTERM finish the message in flight, then exit.`,
             logger.error({ err: error instanceof Error ? error.message : String(error) }, 'subscribers file is invalid; keeping the previous version until it is fixed');
           }
           try {
-            const report = await runtime.run({ audience: 'due', idlePollMinutes: env.schedule.pollMinutes });
+            const report = await runtime.run({ audience: 'due', idlePollMinutes: env.schedule.pollMinutes, signal: shutdown.signal });
             if (!report.idle) logger.info(summaryFields(report), 'cycle finished');
             server?.recordCycle(report);
           } catch (error) {
@@ -58,6 +59,7 @@ version stays in use. SIGINT/SIGTERM finish the message in flight, then exit.`,
           }
           stopping = true;
           logger.info({ signal }, 'stopping: finishing the message in flight');
+          shutdown.abort();
           void (async () => {
             await daemon.stop();
             await server?.close();

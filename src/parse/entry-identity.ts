@@ -11,6 +11,11 @@ export interface IdentitySource {
   title?: string;
   /** The date string as written in the feed (published, else updated). */
   date?: string;
+  /**
+   * Last resort, hashed only when title and date are both empty (e.g. the entry's text and author), so that two
+   * entries with nothing else to tell them apart do not collapse into one.
+   */
+  fallback?: string;
 }
 
 /** Longest id kept; longer ids (seen in the wild: whole URLs with huge query strings) are cut, which stays stable. */
@@ -18,7 +23,7 @@ const MAX_ID_LENGTH = 2048;
 
 /**
  * Identity of an entry within its feed: the guid / atom:id / JSON Feed id when present, else the link, else
- * "sha1:" + hex SHA-1 of title + "\n" + date. Editing an entry's title or content does not change its identity
+ * "sha1:" + hex SHA-1 of title + "\n" + date (of "\n\n" + `fallback` when both are empty). Editing an entry's title or content does not change its identity
  * unless the feed gives neither id nor link (then there is nothing better to go on).
  */
 export function identifyEntry(raw: IdentitySource): string {
@@ -26,7 +31,9 @@ export function identifyEntry(raw: IdentitySource): string {
     const v = candidate?.trim();
     if (v) return v.length > MAX_ID_LENGTH ? v.slice(0, MAX_ID_LENGTH) : v;
   }
-  const basis = `${(raw.title ?? '').trim()}\n${(raw.date ?? '').trim()}`;
+  const title = (raw.title ?? '').trim();
+  const date = (raw.date ?? '').trim();
+  const basis = title || date ? `${title}\n${date}` : `\n\n${(raw.fallback ?? '').trim()}`;
   return 'sha1:' + createHash('sha1').update(basis, 'utf8').digest('hex');
 }
 

@@ -44,9 +44,15 @@ export function repairC1Controls(text: string): string {
   });
 }
 
-/** Collapses runs of whitespace (including non-breaking spaces) into single spaces and trims; repairs C1 controls. */
+/**
+ * Collapses runs of whitespace (including non-breaking spaces) into single spaces and trims; repairs C1 controls and
+ * drops the C0 controls XML 1.0 forbids (sax lets them through; they are never meant as text).
+ */
 export function collapseWhitespace(text: string): string {
-  return repairC1Controls(text).replace(/[\s\u00a0\u2028\u2029]+/g, ' ').trim();
+  return repairC1Controls(text)
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point here
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[\s\u00a0\u2028\u2029]+/g, ' ').trim();
 }
 
 /**

@@ -41,7 +41,18 @@ function escapeHtml(s: string): string {
 /** Turns a format-independent raw entry into the pipeline's Entry (identity, plain-text fields, ISO dates, caps). */
 export function normalizeEntry(raw: RawEntry, options: NormalizeOptions): Entry {
   const title = truncateText(plainText(raw.title, 20_000), MAX_TITLE);
-  const id = identifyEntry({ guid: raw.guid, id: raw.id, link: raw.link, title, date: raw.published ?? raw.updated });
+  // Only a prefix of the HTML is needed for a summary; bound the work on huge content.
+  const maxInput = Math.max(20_000, options.summaryLength * 40);
+  let summary = plainText(raw.summary, maxInput);
+  if (!summary) summary = plainText(raw.content, maxInput);
+  const id = identifyEntry({
+    guid: raw.guid,
+    id: raw.id,
+    link: raw.link,
+    title,
+    date: raw.published ?? raw.updated,
+    fallback: `${summary}\n${raw.authors.join(', ')}`,
+  });
   const entry: Entry = { id, key: entryKey(options.feedId, id), feedId: options.feedId, title, summary: '' };
   if (isHttpUrl(raw.link) && raw.link.length <= MAX_LINK) entry.link = raw.link;
   const published = parseDate(raw.published);
@@ -53,10 +64,6 @@ export function normalizeEntry(raw: RawEntry, options: NormalizeOptions): Entry 
     .filter(Boolean)
     .join(', ');
   if (author) entry.author = truncateText(author, MAX_AUTHOR);
-  // Only a prefix of the HTML is needed for a summary; bound the work on huge content.
-  const maxInput = Math.max(20_000, options.summaryLength * 40);
-  let summary = plainText(raw.summary, maxInput);
-  if (!summary) summary = plainText(raw.content, maxInput);
   entry.summary = truncateText(summary, options.summaryLength);
   const contentHtml = asHtml(raw.content) ?? (raw.summary?.type !== 'text' ? asHtml(raw.summary) : undefined) ?? asHtml(raw.summary);
   if (contentHtml) entry.contentHtml = contentHtml;

@@ -104,12 +104,6 @@ function describe(f: SaxFailure): string {
 
 type Attempt = { doc: XmlDocument } | { notAFeed: string } | { failure: SaxFailure };
 
-interface RssParserItem {
-  children?: XmlNode[];
-  attrs?: Record<string, string>;
-  ns?: { uri: string; local: string };
-}
-
 async function parseOnce(text: string): Promise<Attempt> {
   let first = true;
   let rootName = '';

@@ -40,6 +40,7 @@ interface EntityDecl {
  * Throws ParseError for refused documents; the message says why.
  */
 export function prepareXml(input: string): PreparedXml {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point here
   let text = input.replace(/^\uFEFF/, '').replace(/^[\s\u0000]+/, '');
   const warnings: string[] = [];
   const prolog = scanProlog(text);

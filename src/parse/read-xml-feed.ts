@@ -49,8 +49,8 @@ function readAtomEntry(entry: XmlNode, base: string | undefined): RawEntry {
   raw.link = atomAlternate(entry, base);
   const title = firstChild(entry, 'atom:title', 'dc:title');
   if (title) raw.title = atomText(title);
-  const summary = firstChild(entry, 'atom:summary', 'dc:description');
-  if (summary) raw.summary = atomText(summary);
+  const summary = firstChild(entry, 'atom:summary', 'dc:description') ?? firstChild(entry, 'media:description') ?? firstChild(firstChild(entry, 'media:group'), 'media:description');
+  if (summary) raw.summary = summary['#name'].startsWith('media:') ? rssText(summary, 'auto') : atomText(summary);
   const content = childrenNamed(entry, 'atom:content').find((c) => attr(c, 'src') === undefined);
   if (content) raw.content = atomText(content, true);
   // feedparser keeps the last of repeated date elements; so do we, for comparable results.
@@ -156,10 +156,13 @@ function atomText(node: XmlNode, isContent = false): TextValue | undefined {
   // Atom 1.0 §4.1.3.3: content of another media type is Base64 (feedparser applies this to text constructs too).
   const binary = type.includes('/') && !type.startsWith('text/') && !/[/+]xml$/.test(type) && !type.endsWith('/html');
   if (mode === 'base64' || (binary && mode === '')) {
-    const decoded = Buffer.from(value.replace(/\s+/g, ''), 'base64').toString('utf8');
-    // Binary payloads (an image as content) are not text for a digest.
-    if (/[\u0000\ufffd]/.test(decoded)) return undefined;
-    value = decoded;
+    const compact = value.replace(/\s+/g, '');
+    const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(compact) && compact.length % 4 === 0 ? Buffer.from(compact, 'base64').toString('utf8') : undefined;
+    // Only text is worth keeping: a binary payload (an image as content) or a value that was not Base64 after all
+    // (an unknown media type holding plain text) stays as written.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point here
+    if (decoded !== undefined && !/[\u0000-\u0008\ufffd]/.test(decoded)) value = decoded;
+    else if (mode === 'base64') return undefined;
     if (binary) return { value, type: 'text' };
   }
   const isXhtml = type === 'xhtml' || type === 'application/xhtml+xml' || (isContent && /[/+]xml$/.test(type));

@@ -126,6 +126,7 @@ export interface DeliverOptions {
   virtualBatch?: Batch;
   dryRun: boolean;
   sendConcurrency: number;
+  signal?: AbortSignal;
 }
 
 /** Builds, renders and sends each planned subscriber's digest; records delivery per digest, right after the channel accepted it. */
@@ -163,6 +164,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
 
   const limit = pLimit(options.sendConcurrency);
   for (const [key, members] of groups) {
+    if (options.signal?.aborted) break;
     const first = members[0]!;
     t = performance.now();
     const digest = buildDigest({
@@ -200,6 +202,8 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
     await Promise.all(
       members.map((member) =>
         limit(async () => {
+          // On shutdown, digests not yet started wait for the next cycle; their entries stay queued.
+          if (options.signal?.aborted) return;
           const { subscriber } = member;
           const result =
             kind === 'email'

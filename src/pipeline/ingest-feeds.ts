@@ -56,7 +56,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
       case 'ok': {
         try {
           const decoded = decodeFeedBytes(result.body ?? Buffer.alloc(0), result.contentType);
-          const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: state.url });
+          const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
           const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {
             now,
             firstPoll: !state.polledOnce,

@@ -44,6 +44,8 @@ export interface RunOptions {
   forcePoll?: boolean;
   /** Daemon ticks: when nobody is due and feeds were polled less than this many minutes ago, do nothing. */
   idlePollMinutes?: number;
+  /** Shutdown: digests not yet started are left for the next cycle; the one in flight finishes and is recorded. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,7 +62,18 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
       hint: `It holds the lock for at most ${CYCLE_LOCK_TTL_MS / 60_000} minutes after it stops; try again later.`,
     });
   }
-  const refresher = lock ? setInterval(() => void lock.refresh().catch(() => undefined), CYCLE_LOCK_TTL_MS / 3) : undefined;
+  // Losing the lock (another run took it over after we stalled past the TTL) stops our deliveries: two senders
+  // working from the same cursors would double digests.
+  const lost = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal;
+  const refresher = lock
+    ? setInterval(() => {
+        lock.refresh().catch((error: unknown) => {
+          deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'lost the cycle lock; stopping deliveries');
+          lost.abort();
+        });
+      }, CYCLE_LOCK_TTL_MS / 3)
+    : undefined;
   refresher?.unref();
   try {
     const subscribers = options.subscriberIds
@@ -123,6 +136,7 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
         virtualBatch: dryRun && ingest.fresh.length > 0 ? { seq: latestSeq, createdAt: now.toISOString(), entries: ingest.fresh } : undefined,
         dryRun,
         sendConcurrency: deps.sendConcurrency ?? 8,
+        signal,
       },
       report,
     );

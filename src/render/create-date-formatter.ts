@@ -16,6 +16,11 @@ export interface DateFormatter {
   period(startIso: string | undefined, endIso: string): string;
 }
 
+/** ICU puts thin and narrow no-break spaces around range dashes and before AM/PM; plain spaces read the same everywhere, including the text part. */
+function plainSpaces(text: string): string {
+  return text.replace(/[\u2009\u202F]/g, ' ');
+}
+
 function parse(iso: string | undefined): Date | undefined {
   if (!iso) return undefined;
   const d = new Date(iso);
@@ -63,18 +68,18 @@ export function createDateFormatter(timezone: string, options: { locale?: string
     entry(iso) {
       const d = parse(iso);
       if (!d) return '';
-      return (yearFmt.format(d) === currentYear ? sameYear : otherYear).format(d);
+      return plainSpaces((yearFmt.format(d) === currentYear ? sameYear : otherYear).format(d));
     },
     day(iso) {
       const d = parse(iso);
-      return d ? dayFmt.format(d) : '';
+      return d ? plainSpaces(dayFmt.format(d)) : '';
     },
     period(startIso, endIso) {
       const end = parse(endIso);
       if (!end) return '';
       const start = parse(startIso);
-      if (!start || start.getTime() >= end.getTime()) return periodFmt.format(end);
-      return periodFmt.formatRange(start, end);
+      if (!start || start.getTime() >= end.getTime()) return plainSpaces(periodFmt.format(end));
+      return plainSpaces(periodFmt.formatRange(start, end));
     },
   };
 }

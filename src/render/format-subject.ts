@@ -32,7 +32,15 @@ export function formatSubject(pattern: string, digest: Digest, options: FormatSu
     title: () => digest.title,
     date: () => dates.day(digest.periodEnd),
   };
+  // "1 new posts" reads wrong: with one entry, the plural noun right after {count} becomes singular.
+  const agreed = digest.entryCount === 1 ? pattern.replace(/(\{count\}\s+(?:new\s+)?)(post|entrie|article|item|storie|update)s\b/gi, (_, lead: string, noun: string) => lead + singular(noun)) : pattern;
   // One pass: a value containing "{count}" is not expanded again.
-  const filled = pattern.replace(/\{(count|sources|title|date)\}/g, (_, name: string) => values[name]!());
+  const filled = agreed.replace(/\{(count|sources|title|date)\}/g, (_, name: string) => values[name]!());
   return truncateText(cleanText(filled), MAX_SUBJECT_LENGTH);
+}
+
+function singular(stem: string): string {
+  if (/^entrie$/i.test(stem)) return stem.slice(0, -2) + (stem === stem.toUpperCase() ? 'Y' : 'y');
+  if (/^storie$/i.test(stem)) return stem.slice(0, -2) + (stem === stem.toUpperCase() ? 'Y' : 'y');
+  return stem;
 }

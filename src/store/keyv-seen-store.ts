@@ -43,8 +43,6 @@ export interface KeyvSeenStoreOptions {
   /** What to check when the backend fails (e.g. "Is Redis running at 127.0.0.1:6379?"). */
   hint?: string;
   logger?: Logger;
-  /** Extra clean-up after keyv disconnected (e.g. release a shared pool). */
-  onClose?: () => Promise<void>;
 }
 
 /** SeenStore over a Keyv instance; every adapter failure surfaces as a StoreError naming the store. */
@@ -54,7 +52,6 @@ export class KeyvSeenStore implements SeenStore {
   private readonly label: string;
   private readonly hint: string | undefined;
   private readonly logger: Logger;
-  private readonly onClose: (() => Promise<void>) | undefined;
   private lastAdapterError: unknown;
   private closed = false;
 
@@ -65,7 +62,6 @@ export class KeyvSeenStore implements SeenStore {
     this.label = options.label;
     this.hint = options.hint;
     this.logger = options.logger ?? silentLogger;
-    this.onClose = options.onClose;
     // Keep the last adapter error: some adapters throw a generic "not connected" error and emit the real cause.
     this.keyv.on('error', (error: unknown) => {
       this.lastAdapterError = error;
@@ -187,7 +183,6 @@ export class KeyvSeenStore implements SeenStore {
     this.closed = true;
     await this.run('close the store', async () => {
       await this.keyv.disconnect();
-      await this.onClose?.();
     });
   }
 

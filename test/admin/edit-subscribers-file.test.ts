@@ -251,11 +251,11 @@ describe('editSubscribersFile locking', () => {
   });
 
   it('keeps a long edit alive (heartbeat) so a waiting editor does not take the lock over', async () => {
-    const staleLockMs = 300;
+    const staleLockMs = 600;
     const slow = editSubscribersFile(
       temp.file,
       async (doc) => {
-        await sleep(staleLockMs * 4);
+        await sleep(staleLockMs * 3);
         doc.subscribers.push({ id: 'slow', name: 'Slow', email: 'slow@example.org' });
       },
       { staleLockMs },

@@ -91,9 +91,9 @@ describe.concurrent.each(backends)('$name cycle lock', (backend) => {
     await expect(store.acquireLock('cycle', 1.5)).rejects.toThrow(/positive integer/);
   });
 
-  it('lets exactly one of three racing processes win, every round', async () => {
+  it('lets exactly one of two racing processes win, every round', async () => {
     const target = backend.fresh();
-    const racers = await Promise.all([0, 1, 2].map(() => startRacer(target)));
+    const racers = await Promise.all([0, 1].map(() => startRacer(target)));
     try {
       for (let round = 0; round < 10; round += 1) {
         const name = `race-${round}`;
@@ -101,7 +101,7 @@ describe.concurrent.each(backends)('$name cycle lock', (backend) => {
         const at = Date.now() + 100;
         for (const racer of racers) racer.send(`go ${name} ${at}`);
         const results = (await Promise.all(racers.map((r) => r.next()))).map((line) => JSON.parse(line) as { name: string; won: boolean });
-        expect(results.map((r) => r.name)).toEqual([name, name, name]);
+        expect(results.map((r) => r.name)).toEqual([name, name]);
         expect(results.filter((r) => r.won), `winners of round ${round}`).toHaveLength(1);
       }
     } finally {
