@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'outbox/', 'data/', 'artifacts/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'outbox/', 'data/', 'artifacts/', 'coverage/', 'scratch/', '**/.scratch/', 'templates/.compiled/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -44,7 +44,14 @@ export function createDigestChannels(options: { env: EnvConfig; logger: Logger; 
   let email: EmailChannel | undefined;
   const emailChannel = () =>
     (email ??= env.email.smtpUrl
-      ? new SmtpEmailChannel({ smtp: env.email.smtpUrl, maxConnections: env.email.maxConnections, messagesPerSecond: env.email.ratePerSecond, logger })
+      ? new SmtpEmailChannel({
+          smtp: env.email.smtpUrl,
+          maxConnections: env.email.maxConnections,
+          messagesPerSecond: env.email.ratePerSecond,
+          attempts: env.email.retryAttempts,
+          baseDelayMs: env.email.retryBaseMs,
+          logger,
+        })
       : new OutboxEmailChannel({ dir: outboxDir, logger }));
   const slackByToken = new Map<string, SlackChannel>();
   let slackOutbox: SlackChannel | undefined;

@@ -85,6 +85,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       defaultTimezone: env.schedule.timezone ?? 'UTC',
       retentionDays: env.store.retentionDays,
       failingHours: env.fetch.failingHours,
+      lockTtlMs: env.store.lockTtlSeconds === undefined ? undefined : env.store.lockTtlSeconds * 1000,
     };
     return {
       deps,

@@ -36,6 +36,7 @@ export function formatSummary(report: RunReport, options: { cwd: string; outboxD
     lines.push(`Written to ${where ? `./${where.replace(/^\.\//, '')}` : 'the outbox'}:`);
     for (const file of report.outboxFiles.slice(0, max)) lines.push(`  ${path.relative(options.cwd, file)}`);
     if (report.outboxFiles.length > max) lines.push(`  … and ${report.outboxFiles.length - max} more`);
+    if (report.outboxFiles.some((f) => f.endsWith('.html'))) lines.push('Open a .html file in a browser to see the digest as the reader will.');
   }
   return lines.join('\n');
 }

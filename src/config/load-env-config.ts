@@ -25,6 +25,7 @@ const envSchema = z.object({
   DIGEST_FEED_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   DIGEST_FEED_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   DIGEST_POLL_MINUTES: z.coerce.number().int().min(1).default(60),
+  DIGEST_LOCK_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).optional(),
   DIGEST_FAILING_HOURS: positiveNumber.default(48),
   DIGEST_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   DIGEST_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -32,6 +33,8 @@ const envSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:587 or smtps://…').optional(),
   SMTP_RATE_PER_SECOND: positiveNumber.optional(),
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(3),
+  SMTP_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(20).optional(),
+  SMTP_RETRY_BASE_MS: z.coerce.number().int().min(0).max(600_000).optional(),
   MAIL_FROM: z.string().min(3).default('Planet digest <digest@localhost>'),
   SLACK_BOT_TOKEN: z.string().min(1).optional(),
   SLACK_API_URL: z.url().optional(),
@@ -40,7 +43,8 @@ const envSchema = z.object({
 /** Configuration that comes from the environment, one typed slice per component. */
 export interface EnvConfig {
   subscribersFile: string;
-  store: { url: string; retentionDays: number };
+  /** lockTtlSeconds: how long a crashed cycle's lock blocks the next one (default in runDigest: 10 minutes). */
+  store: { url: string; retentionDays: number; lockTtlSeconds?: number };
   outboxDir: string;
   schedule: { cron?: string; timezone?: string; pollMinutes: number };
   templatesDir?: string;
@@ -49,7 +53,8 @@ export interface EnvConfig {
   unsubscribe: { secret?: string; baseUrl?: string; mailto?: string };
   fetch: { allowPrivate?: boolean; concurrency: number; timeoutMs: number; maxBytes: number; failingHours: number };
   http: { host: string; port: number };
-  email: { smtpUrl?: string; ratePerSecond?: number; maxConnections: number; from: string };
+  /** retryAttempts/retryBaseMs: SMTP tries per message and first retry delay (defaults in SmtpEmailChannel: 3, 1000 ms). */
+  email: { smtpUrl?: string; ratePerSecond?: number; maxConnections: number; retryAttempts?: number; retryBaseMs?: number; from: string };
   slack: { defaultToken?: string; apiUrl?: string };
   logLevel: string;
   /** The whole environment, for per-workspace Slack tokens named in subscribers.json (slack.tokenEnv). */
@@ -68,7 +73,7 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
   const e = parsed.data;
   return {
     subscribersFile: e.DIGEST_SUBSCRIBERS,
-    store: { url: e.DIGEST_STORE_URL, retentionDays: e.DIGEST_RETENTION_DAYS },
+    store: { url: e.DIGEST_STORE_URL, retentionDays: e.DIGEST_RETENTION_DAYS, lockTtlSeconds: e.DIGEST_LOCK_TTL_SECONDS },
     outboxDir: e.DIGEST_OUTBOX,
     schedule: { cron: e.DIGEST_CRON, timezone: e.DIGEST_TZ, pollMinutes: e.DIGEST_POLL_MINUTES },
     templatesDir: e.DIGEST_TEMPLATES,
@@ -82,7 +87,14 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
       failingHours: e.DIGEST_FAILING_HOURS,
     },
     http: { host: e.DIGEST_HTTP_HOST, port: e.DIGEST_HTTP_PORT },
-    email: { smtpUrl: e.SMTP_URL, ratePerSecond: e.SMTP_RATE_PER_SECOND, maxConnections: e.SMTP_MAX_CONNECTIONS, from: e.MAIL_FROM },
+    email: {
+      smtpUrl: e.SMTP_URL,
+      ratePerSecond: e.SMTP_RATE_PER_SECOND,
+      maxConnections: e.SMTP_MAX_CONNECTIONS,
+      retryAttempts: e.SMTP_RETRY_ATTEMPTS,
+      retryBaseMs: e.SMTP_RETRY_BASE_MS,
+      from: e.MAIL_FROM,
+    },
     slack: { defaultToken: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
     logLevel: e.DIGEST_LOG_LEVEL,
     vars: env,

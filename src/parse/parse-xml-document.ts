@@ -52,7 +52,7 @@ const CONVENTIONAL_PREFIXES: Record<string, string> = {
   xhtml: 'http://www.w3.org/1999/xhtml',
 };
 
-const HTML_ENTITY_HINT = 'Check the feed in a validator (https://validator.w3.org/feed/) and tell its publisher.';
+const MALFORMED_HINT = 'Check the feed in a validator (https://validator.w3.org/feed/) and tell its publisher.';
 
 interface SaxFailure {
   message: string;
@@ -95,7 +95,7 @@ export async function parseXmlDocument(text: string, what: string): Promise<XmlD
     current = repaired.text;
   }
   const f = firstFailure as SaxFailure;
-  throw new ParseError(`${what} is not well-formed XML: ${describe(f)}`, { hint: HTML_ENTITY_HINT });
+  throw new ParseError(`${what} is not well-formed XML: ${describe(f)}`, { hint: MALFORMED_HINT });
 }
 
 function describe(f: SaxFailure): string {
@@ -104,10 +104,9 @@ function describe(f: SaxFailure): string {
 
 type Attempt = { doc: XmlDocument } | { notAFeed: string } | { failure: SaxFailure };
 
-async function parseOnce(text: string): Promise<Attempt> {
+async function parseOnce(text: string, rootAsFeed = false): Promise<Attempt> {
   let first = true;
   let rootName = '';
-  let root: XmlNode | undefined;
   type FeedFields = { children?: XmlNode[]; attrs?: Record<string, string>; ns?: { uri: string; local: string } };
   const parser = new Parser<FeedFields, FeedFields>({
     defaultRSS: 2,
@@ -128,7 +127,8 @@ async function parseOnce(text: string): Promise<Attempt> {
           if (first) {
             first = false;
             rootName = name;
-            if (lower === 'feed') return 'feed';
+            // Second pass for an RSS/RDF document without <channel>: read the root the way rss-parser reads Atom.
+            if (rootAsFeed || lower === 'feed') return 'feed';
             if (lower === 'rss') return 'rss';
             if (local === 'RDF') return 'rdf:RDF';
             return '~' + name;
@@ -137,11 +137,6 @@ async function parseOnce(text: string): Promise<Attempt> {
           return '~' + name;
         },
       ],
-      // Keeps the root element: rss-parser gives nothing back for an RSS document without <channel>.
-      validator: (xpath: string, _current: unknown, value: unknown) => {
-        if (xpath.indexOf('/', 1) < 0) root = value as XmlNode;
-        return value;
-      },
     },
     customFields: {
       feed: [['$$', 'children', { keepArray: true }] as never, ['$', 'attrs', { keepArray: true }] as never, ['$ns', 'ns', { keepArray: true }] as never],
@@ -159,10 +154,16 @@ async function parseOnce(text: string): Promise<Attempt> {
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (/Feed not recognized/.test(message)) return { notAFeed: rootName || '?' };
-    if (err instanceof TypeError && root) return { doc: withoutChannel(root, kindOf()) };
+    // rss-parser dereferences <channel> unconditionally; a well-formed RSS/RDF document without one is read again
+    // with its root treated as the feed element (items directly under the root are kept).
+    if (err instanceof TypeError && !rootAsFeed) return parseOnce(text, true);
     return { failure: saxFailure(message) };
   }
-  const kind = kindOf();
+  const kind = rootAsFeed ? (rootName.endsWith('RDF') ? 'rdf' : 'rss') : kindOf();
+  if (rootAsFeed) {
+    const root: XmlNode = { '#name': '', $$: out.children ?? [], $: out.attrs ?? {} };
+    return { doc: withoutChannel(root, kind, out.ns?.uri) };
+  }
   const mainUri = out.ns?.uri;
   const feed: XmlNode = { '#name': '', $$: out.children ?? [], $: out.attrs ?? {} };
   canonicalize(feed, kind, mainUri);
@@ -178,8 +179,7 @@ async function parseOnce(text: string): Promise<Attempt> {
 }
 
 /** An RSS/RDF document without <channel> (rss-parser dereferences it unconditionally): items directly under the root, if any. */
-function withoutChannel(root: XmlNode, kind: XmlFeedKind): XmlDocument {
-  const mainUri = root.$ns?.uri;
+function withoutChannel(root: XmlNode, kind: XmlFeedKind, mainUri: string | undefined): XmlDocument {
   canonicalize(root, kind, mainUri);
   const items = (root.$$ ?? []).filter((c) => c['#name'] === 'rss:item' || c['#name'] === 'atom:entry');
   return { kind, feed: undefined, items, warnings: [] };
@@ -239,7 +239,7 @@ function repair(text: string, failure: SaxFailure, applied: Set<string>): Repair
     applied.add('ns');
     return declarePrefixes(text);
   }
-  if (/Invalid character entity|Invalid character in entity name|Invalid attribute name/.test(m) && !applied.has('amp')) {
+  if (/Invalid character entity|Invalid character in entity name/.test(m) && !applied.has('amp')) {
     applied.add('amp');
     const fixed = escapeStrayAmpersands(text);
     if (fixed !== text) return { text: fixed, note: 'unescaped "&" or unknown entity escaped' };

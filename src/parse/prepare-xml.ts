@@ -43,7 +43,17 @@ export function prepareXml(input: string): PreparedXml {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point here
   let text = input.replace(/^\uFEFF/, '').replace(/^[\s\u0000]+/, '');
   const warnings: string[] = [];
-  const prolog = scanProlog(text);
+  let prolog = scanProlog(text);
+  if (prolog.junkAt !== undefined) {
+    // Text before the document (a PHP warning, a stray line from a CMS plugin) is common: skip to the XML if the
+    // document itself follows soon after.
+    const start = text.slice(0, 65_536).search(/<\?xml\s|<(?:[\w-]+:)?(?:rss|feed|RDF)[\s>]/);
+    if (start > 0) {
+      warnings.push(NOT_WELL_FORMED + `${JSON.stringify(text.slice(0, Math.min(start, 60)).trim())} before the XML document was skipped`);
+      text = text.slice(start);
+      prolog = scanProlog(text);
+    }
+  }
   const result: PreparedXml = { text, rootAttributes: {}, warnings };
   if (prolog.junkAt !== undefined) result.junkAt = prolog.junkAt;
   if (prolog.root) {

@@ -100,9 +100,7 @@ export async function planDeliveries(options: PlanOptions, report: RunReport): P
     const cap = state.pausedAt ? settings.resumeCap : undefined;
     plans.push({ subscriber, state, window, cap, timezone });
   }
-  if (changed.size > 0 && !options.dryRun) {
-    for (const s of changed.values()) await store.setSubscriberState(s);
-  }
+  if (changed.size > 0 && !options.dryRun) await store.setSubscriberStates([...changed.values()]);
   report.digests.due = plans.length;
   report.phasesMs.store += performance.now() - t;
   return plans;

@@ -29,6 +29,8 @@ export interface RunDeps {
   retentionDays: number;
   failingHours: number;
   sendConcurrency?: number;
+  /** Lifetime of the cycle lock (default CYCLE_LOCK_TTL_MS); refreshed every third of it while the cycle runs. */
+  lockTtlMs?: number;
   onProgress?: (phase: 'fetch', done: number, total: number) => void;
 }
 
@@ -56,10 +58,11 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
   const dryRun = options.dryRun ?? false;
   const started = deps.now();
   const report = createRunReport(started, dryRun);
-  const lock = dryRun ? undefined : await deps.store.acquireLock(CYCLE_LOCK, CYCLE_LOCK_TTL_MS);
+  const lockTtlMs = deps.lockTtlMs ?? CYCLE_LOCK_TTL_MS;
+  const lock = dryRun ? undefined : await deps.store.acquireLock(CYCLE_LOCK, lockTtlMs);
   if (!dryRun && !lock) {
     throw new LockedError('another planet-digest cycle is running on this store', {
-      hint: `It holds the lock for at most ${CYCLE_LOCK_TTL_MS / 60_000} minutes after it stops; try again later.`,
+      hint: `It holds the lock for at most ${formatTtl(lockTtlMs)} after it stops; try again later.`,
     });
   }
   // Losing the lock (another run took it over after we stalled past the TTL) stops our deliveries: two senders
@@ -72,7 +75,7 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
           deps.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'lost the cycle lock; stopping deliveries');
           lost.abort();
         });
-      }, CYCLE_LOCK_TTL_MS / 3)
+      }, lockTtlMs / 3)
     : undefined;
   refresher?.unref();
   try {
@@ -152,6 +155,10 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
     await lock?.release().catch(() => undefined);
   }
   return report;
+}
+
+function formatTtl(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}` : `${Math.ceil(ms / 1000)} seconds`;
 }
 
 /** Batches older than the retention period go; subscribers that far behind get what is left (README: retention). */

@@ -13,8 +13,9 @@ import { DigestError } from '../model/errors.js';
 /** Where Debian's chromium package installs the browser. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Flags for a quiet, reproducible, offline browser (headless itself is set through Playwright's option). */
+/** Flags for a quiet, reproducible, offline browser (Playwright's headless option is set too). */
 export const CHROMIUM_ARGS = [
+  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

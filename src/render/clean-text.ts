@@ -1,5 +1,5 @@
-// C0/C1 control characters except TAB and LF, plus DEL; U+2028/U+2029 separators become spaces.
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+// C0/C1 control characters and DEL (\p{Cc}); U+2028/U+2029 separators become spaces too.
+const CONTROL = /\p{Cc}/gu;
 const SEPARATORS = /[\u2028\u2029]/g;
 
 /** Makes feed text safe to place on one line: no control characters, no line breaks, collapsed whitespace. */
@@ -27,6 +27,11 @@ export function truncateText(text: string, max: number): string {
   if (lastSpace > (max * 2) / 3) kept = kept.slice(0, lastSpace);
   return kept.replace(/[\s,;:.\-–—]+$/u, '') + '…';
 }
+
+/** Longest author and source title shown anywhere (characters); feeds sometimes stuff whole bios in. */
+export const MAX_NAME_LENGTH = 100;
+/** Longest source title shown (characters). */
+export const MAX_SOURCE_TITLE_LENGTH = 150;
 
 /** Breaks "%%" in feed text for the plain-text part so it can never form a %%PLACEHOLDER%% token (U+200B between). */
 export function neutralizePlaceholders(text: string): string {

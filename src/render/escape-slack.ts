@@ -14,7 +14,7 @@
  * - Control characters and line breaks are turned into spaces (a title is one line).
  */
 
-const CONTROL = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/g;
+const CONTROL = /[\p{Cc}\u2028\u2029]/gu;
 const BARE_MENTION = /(?<![\p{L}\p{N}_])@(channel|here|everyone)(?![\p{L}\p{N}_])/giu;
 const MRKDWN: Record<string, string> = { '*': '\u2217', _: '\u02CD', '~': '\u223C', '`': '\u02CB' };
 

@@ -1,5 +1,5 @@
 import type { Digest } from '../model/digest.js';
-import { cleanText, truncateText } from './clean-text.js';
+import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
 import { escapeFeedHtml, escapeHtml } from './escape-html.js';
 import { formatSubject } from './format-subject.js';
@@ -82,7 +82,7 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
     const entryData: BlockData[] = entries.map((entry, j) => {
       const link = httpUrl(entry.link);
       const date = dates.entry(entry.published ?? entry.updated);
-      const author = cleanText(entry.author ?? '');
+      const author = truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH);
       const image = options.leadImages && entry.contentHtml ? pickLeadImage(entry.contentHtml, link ?? sourceUrl ?? '') : undefined;
       return {
         values: {
@@ -100,7 +100,7 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
     });
     return {
       values: {
-        SOURCE_TITLE: html(group.title) || escapeHtml(group.feedId),
+        SOURCE_TITLE: escapeFeedHtml(truncateText(cleanText(group.title), MAX_SOURCE_TITLE_LENGTH) || group.feedId),
         SOURCE_URL: sourceHref,
         SOURCE_ANCHOR: anchor,
         SOURCE_COUNT: String(group.count),
@@ -136,7 +136,7 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
 }
 
 const PLACEHOLDERS = /%%(UNSUBSCRIBE_URL|RECIPIENT)%%/g;
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
+const CONTROL = /\p{Cc}/gu;
 
 /**
  * Fills the per-subscriber placeholders of a rendered digest: HTML-escaped in html, raw in text
@@ -155,4 +155,5 @@ export function personalizeEmail(rendered: RenderedEmail, values: { unsubscribeU
   };
 }
 
+/** The per-subscriber placeholder tokens personalizeEmail fills (re-exported for the dispatch layer). */
 export { RECIPIENT_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER };

@@ -12,7 +12,7 @@
  * sources were left out.
  */
 import type { Digest } from '../model/digest.js';
-import { cleanText, truncateText } from './clean-text.js';
+import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
 import { escapeSlackMrkdwn, escapeSlackPlain, escapeSlackUrl, slackLink } from './escape-slack.js';
 import { httpUrl, visibleEntries } from './render-text.js';
@@ -96,21 +96,21 @@ export function renderSlack(digest: Digest, options: RenderSlackOptions = {}): S
   // 1. Every source becomes one or more sections (split at entry boundaries), with dividers between sources.
   const units: Unit[] = [];
   digest.groups.forEach((group, s) => {
-    const sourceTitle = cleanText(group.title) || group.feedId;
+    const sourceTitle = truncateText(cleanText(group.title), MAX_SOURCE_TITLE_LENGTH) || group.feedId;
     const sourceUrl = httpUrl(group.link);
-    const heading = `*${slackLink(sourceUrl, truncateText(sourceTitle, MAX_TITLE))}* · ${pluralizePosts(group.count)}`;
-    const continued = `*${escapeSlackMrkdwn(truncateText(sourceTitle, MAX_TITLE))}* (continued)`;
+    const heading = `*${slackLink(sourceUrl, sourceTitle)}* · ${pluralizePosts(group.count)}`;
+    const continued = `*${escapeSlackMrkdwn(sourceTitle)}* (continued)`;
     const { entries, more } = visibleEntries(group, options.maxPerSource);
     const lines: Array<{ text: string; entries: number }> = entries.map((entry) => {
       const title = truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)';
-      const meta = [cleanText(entry.author ?? ''), dates.entry(entry.published ?? entry.updated)].filter((p) => p !== '').join(' · ');
+      const meta = [truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH), dates.entry(entry.published ?? entry.updated)].filter((p) => p !== '').join(' · ');
       // A monstrous URL would eat the section budget: link such entries to their source instead.
       const url = (escapeSlackUrl(entry.link)?.length ?? 0) <= 1000 ? httpUrl(entry.link) : sourceUrl;
       let text = `• ${slackLink(url, title)}${meta ? `\n      _${escapeSlackMrkdwn(meta)}_` : ''}`;
       if (text.length > maxSection - continued.length - 2) text = `• ${escapeSlackMrkdwn(truncateText(title, 100))}`;
       return { text, entries: 1 };
     });
-    if (more > 0) lines.push({ text: `… and ${more} more from ${slackLink(sourceUrl, truncateText(sourceTitle, MAX_TITLE))}`, entries: 0 });
+    if (more > 0) lines.push({ text: `… and ${more} more from ${slackLink(sourceUrl, sourceTitle)}`, entries: 0 });
     if (s > 0) units.push({ kind: 'divider' });
     let text = heading.length <= maxSection - 200 ? heading : continued;
     let count = 0;

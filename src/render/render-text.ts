@@ -1,6 +1,6 @@
 import type { Digest, SourceGroup } from '../model/digest.js';
 import type { Entry } from '../model/entry.js';
-import { cleanText, neutralizePlaceholders, truncateText } from './clean-text.js';
+import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, neutralizePlaceholders, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
 import { pluralizePosts, summarizeCounts } from './summarize-counts.js';
 import { RECIPIENT_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER } from './template-blocks.js';
@@ -63,14 +63,14 @@ export function renderText(digest: Digest, options: RenderTextOptions): string {
 
   if (digest.groups.length >= 2) {
     out.push('In this digest:');
-    for (const g of digest.groups) out.push(...wrapText(`- ${plain(g.title)} (${g.count})`, width, '  '));
+    for (const g of digest.groups) out.push(...wrapText(`- ${truncateText(plain(g.title), MAX_SOURCE_TITLE_LENGTH) || plain(g.feedId)} (${g.count})`, width, '  '));
     out.push('');
   }
   if (digest.groups.length === 0) out.push('No new posts in this period.', '');
 
   for (const group of digest.groups) {
     const sourceUrl = httpUrl(group.link);
-    out.push(...heading(`${plain(group.title)} (${pluralizePosts(group.count)})`, '-'));
+    out.push(...heading(`${truncateText(plain(group.title), MAX_SOURCE_TITLE_LENGTH) || plain(group.feedId)} (${pluralizePosts(group.count)})`, '-'));
     if (sourceUrl) out.push(plain(sourceUrl));
     out.push('');
     const { entries, more } = visibleEntries(group, options.maxPerSource);
@@ -78,7 +78,7 @@ export function renderText(digest: Digest, options: RenderTextOptions): string {
       const entryTitle = truncateText(plain(entry.title), 300) || '(untitled)';
       const titleLines = wrapText(entryTitle, width, '  ');
       out.push(`* ${titleLines[0]?.slice(2) ?? ''}`, ...titleLines.slice(1));
-      const meta = [plain(entry.author), dates.entry(entry.published ?? entry.updated)].filter((s) => s !== '').join(' · ');
+      const meta = [truncateText(plain(entry.author), MAX_NAME_LENGTH), dates.entry(entry.published ?? entry.updated)].filter((s) => s !== '').join(' · ');
       if (meta) out.push(...wrapText(meta, width, '  '));
       const link = httpUrl(entry.link);
       if (link) out.push(`  ${plain(link)}`);

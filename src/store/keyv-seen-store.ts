@@ -153,6 +153,11 @@ export class KeyvSeenStore implements SeenStore {
     await this.run(`write the state of subscriber "${state.subscriberId}"`, () => this.writeOne(subKey(state.subscriberId), state));
   }
 
+  async setSubscriberStates(states: SubscriberState[]): Promise<void> {
+    if (states.length === 0) return;
+    await this.run(`write ${states.length} subscriber states`, () => this.writeMany(states.map((s) => ({ key: subKey(s.subscriberId), value: s }))));
+  }
+
   getMeta<T>(key: string): Promise<T | undefined> {
     return this.run(`read meta "${key}"`, async () => {
       const value = await this.keyv.get<T>(metaKey(key));

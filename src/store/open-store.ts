@@ -65,7 +65,13 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       const keyv = new Keyv(adapter, { namespace, throwOnErrors: true, ...jsonOptions });
       const locks = new SqliteCycleLock((sql, ...params) => adapter.query(sql, ...params) as Promise<unknown[]>, { namespace });
       const store = new KeyvSeenStore(keyv, { locks, label, hint, logger });
-      await checkOpened(store, label, hint, () => locks.init());
+      // WAL with synchronous=NORMAL: a commit survives a crash of the process (SIGKILL) without an fsync per
+      // delivery record; only an OS crash or power loss can lose the last commits (those digests are sent again).
+      await checkOpened(store, label, hint, async () => {
+        await adapter.query('PRAGMA journal_mode=WAL');
+        await adapter.query('PRAGMA synchronous=NORMAL');
+        await locks.init();
+      });
       return store;
     }
     case 'redis': {

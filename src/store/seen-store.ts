@@ -73,6 +73,8 @@ export interface SeenStore {
   getSubscriberStates(ids: string[]): Promise<Map<string, SubscriberState>>;
   /** Written per digest, right after the channel accepted it. */
   setSubscriberState(state: SubscriberState): Promise<void>;
+  /** Batch write for bookkeeping that is not a delivery (new, paused or re-addressed subscribers). */
+  setSubscriberStates(states: SubscriberState[]): Promise<void>;
 
   /** Small JSON values: last cycle summary, etc. */
   getMeta<T>(key: string): Promise<T | undefined>;

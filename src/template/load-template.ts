@@ -20,6 +20,9 @@ import {
   type TemplateBlock,
 } from '../render/template-blocks.js';
 
+/** The compiled template type (defined with the pure block code; re-exported for callers of loadTemplates). */
+export type { CompiledTemplates } from '../render/template-blocks.js';
+
 /** File name of the email template inside a templates folder. */
 export const TEMPLATE_FILE = 'digest.mjml';
 

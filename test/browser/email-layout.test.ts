@@ -15,6 +15,33 @@ import { personalizeEmail, renderEmail } from '../../src/render/render-email.js'
 import { loadTestTemplates } from '../fixtures/render/load-test-templates.js';
 import { buildSampleDigest, SAMPLE_NOW, shownEntries, SPECIAL_TITLES } from '../fixtures/render/sample-digest.js';
 
+// The callbacks passed to page.evaluate run in the browser. This project compiles without lib.dom, so
+// declare the few DOM globals they use (module-scoped: nothing leaks into other files).
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  width: number;
+  height: number;
+}
+interface DomElement {
+  getBoundingClientRect(): Box;
+  getClientRects(): Iterable<Box>;
+  contains(other: unknown): boolean;
+  closest(selector: string): DomElement | null;
+  getAttribute(name: string): string | null;
+  naturalWidth?: number;
+}
+declare const document: {
+  documentElement: { scrollWidth: number };
+  body: DomElement;
+  elementFromPoint(x: number, y: number): DomElement | null;
+  querySelector(selector: string): DomElement | null;
+  getElementById(id: string): DomElement | null;
+};
+declare const window: { innerWidth: number };
+declare function getComputedStyle(element: DomElement): { backgroundColor: string; color: string; direction: string };
+
 const SCREENSHOTS = path.resolve('artifacts/screenshots');
 const digest = buildSampleDigest();
 let html: string;
@@ -124,7 +151,7 @@ describe('dark mode and isolation', () => {
   it('blocks remote resources a page asks for', async () => {
     const page = await browser.open('<img id="remote" src="https://images.example.org/track.png"><img id="inline" src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">', { width: 375 });
     expect(browser.blockedRequests).toContain('https://images.example.org/track.png');
-    const loaded = await page.evaluate(() => ['remote', 'inline'].map((id) => (document.getElementById(id) as HTMLImageElement).naturalWidth));
+    const loaded = await page.evaluate(() => ['remote', 'inline'].map((id) => document.getElementById(id)!.naturalWidth));
     expect(loaded).toEqual([0, 1]);
   });
 });

@@ -128,6 +128,22 @@ describe('renderEmail options and edge cases', () => {
     expect(html).toMatch(/Why &amp;amp; shows up in your HTML<\/a><\/h3><div class="pd-m"><\/div>/);
   });
 
+  it('caps absurdly long feed fields (title, author, source title, summary)', () => {
+    const digest = buildSampleDigest({ sources: 1, entriesPerSource: 1 });
+    const entry = digest.groups[0]!.entries[0]!;
+    entry.title = 'T'.repeat(5000);
+    entry.author = 'A'.repeat(5000);
+    entry.summary = 'word '.repeat(2000);
+    digest.groups[0]!.title = 'S'.repeat(5000);
+    const { html, text } = renderEmail(digest, templates, OPTIONS);
+    expect(html).toMatch(/>T{299}…<\/a><\/h3>/);
+    expect(html).toMatch(/>A{99}… · 13 May, 06:30</);
+    expect(html).toMatch(/>S{149}…<\/a><\/h2>/);
+    expect(html).toMatch(/class="pd-s">(word ){50,70}word…</);
+    expect(html.length).toBeLessThan(20_000);
+    expect(text.length).toBeLessThan(3_000);
+  });
+
   it('renders an empty digest with a message and no table of contents', () => {
     const digest: Digest = { ...buildSampleDigest(), groups: [], entryCount: 0, sourceCount: 0 };
     const rendered = renderEmail(digest, templates, OPTIONS);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/model/errors.js';
-import { compactCompiledHtml, fillTemplate, parseTemplateBlocks, TemplateSyntaxError } from '../../src/render/template-blocks.js';
+import { compactCompiledHtml, fillTemplate, parseTemplateBlocks, TemplateSyntaxError, type BlockData } from '../../src/render/template-blocks.js';
 
 const MINIMAL = [
   '<h1>%%DIGEST_TITLE%%</h1>',
@@ -60,7 +60,7 @@ describe('parseTemplateBlocks', () => {
 
 describe('fillTemplate', () => {
   const root = parseTemplateBlocks(MINIMAL, 'x.mjml');
-  const data = {
+  const data: BlockData = {
     values: { DIGEST_TITLE: 'D' },
     blocks: {
       source: [
