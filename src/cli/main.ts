@@ -220,7 +220,7 @@ function reportError(error: unknown, io: CliIo): number {
   if (error instanceof DigestError) {
     io.stderr.write(`error: ${error.message}\n${error.hint ? `${error.hint}\n` : ''}`);
     if (io.env.DEBUG && error.cause) io.stderr.write(`cause: ${String((error.cause as Error).stack ?? error.cause)}\n`);
-    return error.code === 'TEMPLATE_INVALID' ? EXIT.config : EXIT.runtime;
+    return error.code === 'TEMPLATE_INVALID' || error.code === 'CONFIG_INVALID' ? EXIT.config : EXIT.runtime;
   }
   io.stderr.write(`error: ${error instanceof Error ? (io.env.DEBUG ? error.stack : error.message) : String(error)}\n(set DEBUG=1 for the stack trace)\n`);
   return EXIT.runtime;

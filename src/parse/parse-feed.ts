@@ -45,7 +45,9 @@ export async function parseFeed(text: string, options: ParseFeedOptions): Promis
   } else {
     const prepared = prepareXml(trimmed);
     const rootLocal = prepared.rootName?.replace(/^.*:/, '').toLowerCase();
-    const htmlLike = (rootLocal !== undefined && HTML_ROOTS.has(rootLocal)) || (rootLocal === undefined && /^(?:<!doctype\s+html|<html|<head|<body)/i.test(trimmed));
+    const htmlLike =
+      (rootLocal !== undefined && HTML_ROOTS.has(rootLocal)) ||
+      (rootLocal === undefined && /^(?:<!doctype\s+html|<html|<head|<body)|<html[\s>]|<body[\s>]/i.test(trimmed.slice(0, 4096)));
     if (htmlLike) throw htmlPage(what);
     if (!prepared.rootName) {
       throw new ParseError(`${what} is neither XML nor JSON (it starts with ${JSON.stringify(trimmed.slice(0, 40))})`, {

@@ -12,8 +12,6 @@ export interface PreparedXml {
   rootAttributes: Record<string, string>;
   /** Name given in <!DOCTYPE name …>, when there is one. */
   doctypeName?: string;
-  /** Index of the first character that is neither prolog nor root start tag, when the document starts with text. */
-  junkAt?: number;
   warnings: string[];
 }
 
@@ -55,7 +53,6 @@ export function prepareXml(input: string): PreparedXml {
     }
   }
   const result: PreparedXml = { text, rootAttributes: {}, warnings };
-  if (prolog.junkAt !== undefined) result.junkAt = prolog.junkAt;
   if (prolog.root) {
     result.rootName = prolog.root.name;
     result.rootAttributes = parseAttributes(text.slice(prolog.root.start, prolog.root.end));

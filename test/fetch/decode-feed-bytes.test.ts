@@ -1,10 +1,11 @@
+import { CORPUS_DIR } from '../helpers/corpus-dir.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canonicalCharset, decodeFeedBytes, parseContentType } from '../../src/fetch/decode-feed-bytes.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/fetch/', import.meta.url));
-const CORPUS = '/work/shared/corpus/';
+const CORPUS = CORPUS_DIR;
 
 function titleOf(text: string): string | undefined {
   return /<title>([^<]*)<\/title>/.exec(text)?.[1];

@@ -1,3 +1,4 @@
+import { CORPUS_DIR } from '../helpers/corpus-dir.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import type { FetchOptions } from '../../src/fetch/fetch-feed.js';
 import { createGuardedLookup } from '../../src/fetch/is-private-address.js';
 import { FeedServer } from '../helpers/feed-server.js';
 
-const CORPUS = '/work/shared/corpus/';
+const CORPUS = CORPUS_DIR;
 const RSS = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Test ✓</title></channel></rss>';
 const BASE: FetchOptions = { userAgent: 'planet-digest-test/1.0 (+https://example.invalid)', allowPrivate: true };
 
