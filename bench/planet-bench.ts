@@ -118,8 +118,13 @@ const options: PlanetBenchOptions = {
 const machine = machineInfo();
 const out = (text = ''): void => void process.stdout.write(`${text}\n`);
 
-if (v.matrix) await runMatrix();
-else await runSingle();
+try {
+  if (v.matrix) await runMatrix();
+  else await runSingle();
+} catch (error) {
+  process.stderr.write(`planet-bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+}
 
 async function runSingle(): Promise<void> {
   const load0 = os.loadavg();
@@ -155,7 +160,7 @@ async function runSingle(): Promise<void> {
     out(formatGoals(c1, o.feeds, o.emailSubscribers));
   }
   out();
-  out('Peak RSS: fetch, parse and store are exact kernel peaks (VmHWM) of those segments; select, render and send interleave per digest group and are sampled every 5 ms (lower bounds); the cycle figure is exact.');
+  out('Peak RSS: fetch, parse and store are exact kernel peaks (VmHWM) of those segments; select, render and send interleave per digest group and are sampled every 20 ms (lower bounds); the cycle figure is exact.');
   out(`Process peak RSS (harness, config and all runs): ${fixed(result.processMaxRssBytes / 2 ** 20)} MB.`);
 
   let profileFiles: string[] = [];

@@ -110,7 +110,8 @@ export interface Baseline {
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const BASELINE_FILE = join(HERE, 'conformance-baseline.json');
-const DEFAULT_CORPUS = '/work/shared/corpus';
+// The corpus lives beside the repository (../shared/corpus) in development and CI; DIGEST_CORPUS_DIR overrides it.
+const DEFAULT_CORPUS = process.env.DIGEST_CORPUS_DIR ?? fileURLToPath(new URL('../../shared/corpus', import.meta.url));
 const DUMMY_BASE = 'https://conformance.invalid/feed.xml';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -66,19 +66,19 @@ function weighted<T>(rng: SeededRandom, items: ReadonlyArray<[T, number]>): T {
   return items[items.length - 1]![0];
 }
 
-/** The profiles: mostly 1–3 tags, a third with include keywords, a few "every feed, but only about X". */
-export function generateProfiles(seed: number, count: number, feedCount: number): InterestProfile[] {
+/** The profiles over the tags in use: mostly 1–3 tags, a third with include keywords, a few "every feed, but only about X". */
+export function generateProfiles(seed: number, count: number, feedCount: number, topics: readonly string[]): InterestProfile[] {
   const rng = createSeededRandom(hashSeed(seed, 'profiles'));
   const profiles: InterestProfile[] = [];
   for (let p = 0; p < count; p++) {
     const everything = p % 25 === 24; // 2 of 50: "*" narrowed by a phrase
-    const tags = pickDistinct(rng, TOPICS, rng.int(1, 3));
+    const tags = pickDistinct(rng, topics, rng.int(1, 3));
     profiles.push({
       feeds: everything ? ['*'] : tags.map((t) => `tag:${t}`),
       include: everything ? [rng.pick(PHRASES)] : rng.chance(0.3) ? pickDistinct(rng, KEYWORDS, rng.int(1, 2)) : [],
       exclude: rng.chance(0.15) ? [rng.pick(KEYWORDS)] : [],
       extraFeeds: Array.from({ length: 8 }, () => feedId(rng.int(0, feedCount - 1))),
-      excludeTags: pickDistinct(rng, TOPICS, 4),
+      excludeTags: pickDistinct(rng, topics, 4),
       extraKeywords: pickDistinct(rng, KEYWORDS, 4),
     });
   }
@@ -101,7 +101,9 @@ export function generatePlanetConfig(options: PlanetConfigOptions): { doc: Recor
     url: options.feedUrl(i),
     tags: pickDistinct(rngFeeds, TOPICS, rngFeeds.int(1, 3)),
   }));
-  const profiles = generateProfiles(seed, options.profiles ?? 50, options.feeds);
+  // Only tags some feed carries: the program rejects a selection naming a tag no feed has (few feeds, few tags).
+  const used = [...new Set(feeds.flatMap((f) => f.tags))].sort();
+  const profiles = generateProfiles(seed, options.profiles ?? 50, options.feeds, used);
   const zipf: Array<[number, number]> = profiles.map((_, i) => [i, 1 / Math.pow(i + 1, 0.8)]);
   const rng = createSeededRandom(hashSeed(seed, 'subscribers'));
   const distinct = new Set<string>();

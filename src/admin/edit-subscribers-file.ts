@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { chmod, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
+import { describeJsonError } from '../config/describe-json-error.js';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SubscribersFileInput, SubscribersFileParsed } from '../config/subscribers-schema.js';
 import { ConfigError, DigestError, LockedError } from '../model/errors.js';
@@ -43,17 +44,6 @@ function errnoCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** Line and column of a JSON.parse error position, for a message the admin can act on. */
-function describeJsonError(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /position (\d+)/.exec(message);
-  if (!match) return message;
-  const before = text.slice(0, Number(match[1]));
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
-}
-
 async function readDocument(file: string): Promise<{ text: string; doc: SubscribersDocument }> {
   let text: string;
   try {
@@ -91,39 +81,6 @@ function fileSystemError(file: string, error: unknown, what: string): unknown {
     cause: error,
     hint: 'planet-digest needs write access to the folder of subscribers.json (for the lock, temp and backup files).',
   });
-}
-
-/** Writes `text` to `target` atomically: a temp file in the same folder, fsync, rename over, fsync the folder. */
-async function writeFileAtomic(target: string, text: string, mode: number | undefined, beforeRename?: () => Promise<void>): Promise<void> {
-  const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let renamed = false;
-  try {
-    const handle = await open(temp, 'wx', mode ?? 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    if (mode !== undefined) await chmod(temp, mode);
-    await beforeRename?.();
-    await rename(temp, target);
-    renamed = true;
-  } finally {
-    if (!renamed) await unlink(temp).catch(() => undefined);
-  }
-  // Make the rename itself durable; not every platform lets a directory be opened for fsync.
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // best effort
-  }
 }
 
 /**
@@ -175,9 +132,9 @@ export async function editSubscribersFile(
     try {
       if (options.backup ?? true) {
         backupPath = `${real}.bak`;
-        await writeFileAtomic(backupPath, text, mode & 0o777);
+        await writeFileAtomic(backupPath, text, { mode: mode & 0o777 });
       }
-      await writeFileAtomic(real, next, mode & 0o777, ensureHeld);
+      await writeFileAtomic(real, next, { mode: mode & 0o777, beforeRename: ensureHeld });
     } catch (error) {
       throw fileSystemError(real, error, 'cannot write the file');
     }

@@ -4,6 +4,7 @@ import { ConfigError } from '../model/errors.js';
 import type { FeedConfig } from '../model/feed.js';
 import type { Subscriber } from '../model/subscriber.js';
 import type { Settings, SubscribersFileParsed } from './subscribers-schema.js';
+import { describeJsonError } from './describe-json-error.js';
 import { validateSubscribersDocument } from '../admin/validate-subscribers-document.js';
 
 /** The validated contents of subscribers.json, with relative feed paths resolved. */
@@ -61,15 +62,4 @@ export function toDigestConfig(doc: unknown, file: string): DigestConfig {
 export function resolveFeedUrl(url: string, baseDir: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
   return path.resolve(baseDir, url);
-}
-
-function describeJsonError(text: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /position (\d+)/.exec(message);
-  if (!match) return message;
-  const pos = Number(match[1]);
-  const before = text.slice(0, pos);
-  const line = before.split('\n').length;
-  const column = pos - before.lastIndexOf('\n');
-  return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
 }

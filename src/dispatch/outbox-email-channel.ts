@@ -6,7 +6,7 @@ import { buildMailOptions, refuseRecipient } from './build-mail-options.js';
 import { outboxBasePath } from './outbox-base-path.js';
 import type { DeliveryResult } from './delivery-result.js';
 import type { EmailChannel, EmailMessage } from './email-channel.js';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 /** Options of OutboxEmailChannel. */
 export interface OutboxEmailChannelOptions {

@@ -3,7 +3,7 @@ import { silentLogger } from '../model/logger.js';
 import { outboxBasePath } from './outbox-base-path.js';
 import { buildSlackPayloads } from './slack-channel.js';
 import type { SlackChannel, SlackDeliveryResult, SlackDigestMessage } from './slack-channel.js';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 /** Options of OutboxSlackChannel. */
 export interface OutboxSlackChannelOptions {

@@ -1,17 +1,8 @@
+import type { EmailMessage } from '../dispatch/email-channel.js';
 import type { Subscriber } from '../model/subscriber.js';
 
-/** A digest email ready to send to one subscriber. */
-export interface OutgoingEmail {
-  subscriberId: string;
-  to: string;
-  toName?: string;
-  from: string;
-  subject: string;
-  html: string;
-  text: string;
-  messageId: string;
-  headers: Record<string, string>;
-  date: Date;
+/** A digest email ready to send to one subscriber: the dispatch stage's message plus delivery accounting. */
+export interface OutgoingEmail extends EmailMessage {
   /** Entry keys in the digest, for delivery accounting. */
   entryKeys: string[];
 }

@@ -21,6 +21,11 @@ import { spawnRun, type RunExit, type RunProcess } from './helpers/spawn-run.js'
 const SEED = Number(process.env.FAULTS_SEED ?? 20260601);
 /** Kills per test run: 20 keeps the test near a minute on 2 cores (each process spends ~2.5 s CPU starting tsx); raise it locally. */
 const KILLS = Number(process.env.FAULTS_KILLS ?? 20);
+/**
+ * On a machine loaded far beyond its cores, process start-up alone can take 5–10 s; after this long no new kill is started,
+ * so the test still ends (with fewer kills, all still checked) instead of timing out.
+ */
+const KILL_BUDGET_MS = Number(process.env.FAULTS_BUDGET_MS ?? 150_000);
 
 /** Mulberry32: a tiny seeded PRNG, so a failing kill plan can be replayed with FAULTS_SEED. */
 function prng(seed: number): () => number {
@@ -148,7 +153,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it(`kills ${KILLS} runs at planned points, then drains: no entry lost, each kill repeats at most one message`, { timeout: 240_000 }, async () => {
+  it(`kills ${KILLS} runs at planned points, then drains: no entry lost, each kill repeats at most one message`, { timeout: 300_000 }, async () => {
     const random = prng(SEED);
     const plan = killPlan(random, KILLS);
     const runs: RunRecord[] = [];
@@ -217,7 +222,12 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       }
     };
 
+    let budgetReached = false;
     for (const kill of plan) {
+      if (Date.now() - t0 > KILL_BUDGET_MS) {
+        budgetReached = true;
+        break;
+      }
       // New entries for a few feeds before every run, so every run has digests to send.
       const changed = new Set<string>();
       for (let i = 0; i < 3; i++) changed.add(FEEDS[Math.floor(random() * FEEDS.length)]!.id);
@@ -265,6 +275,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       kills: killed.length,
       killPointsNotReached: runs.filter((r) => r.kill && !r.killed && r.exit.code !== 3).length,
       lockedRetries,
+      budgetReached,
       drainRuns: drain.length,
       messages: sink.deliveries.length,
       expectedPairs: count.expected,
@@ -283,9 +294,11 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       );
     }
 
-    // Every kill point is reachable in a run (each run has more than 9 digests to send), so nearly all runs are killed.
-    expect(killed.length).toBeGreaterThanOrEqual(Math.floor(KILLS * 0.8));
-    expect(count.expected).toBeGreaterThan(KILLS * 10);
+    // Nearly every kill point is reached (a run usually has more than 9 digests to send), so nearly all runs are killed.
+    const planned = runs.filter((r) => r.kill && r.exit.code !== 3).length;
+    expect(planned).toBeGreaterThanOrEqual(budgetReached ? 5 : KILLS);
+    expect(killed.length).toBeGreaterThanOrEqual(Math.floor(planned * 0.8));
+    expect(count.expected).toBeGreaterThan(planned * 10);
     expect(count.lost).toEqual([]);
     expect(count.unexpected).toEqual([]);
     // Never the same entry twice within one message.
