@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { diffEntries } from '../src/diff/diff-entries.js';
 import { decodeFeedBytes } from '../src/fetch/decode-feed-bytes.js';
@@ -134,6 +135,8 @@ interface ScenarioSample {
   parseMs: number;
   diffMs: number;
   totalMs: number;
+  /** CPU time (user + system, all threads) of this process during the scenario. */
+  cpuMs: number;
   ok: number;
   notModified: number;
   failed: number;
@@ -166,6 +169,7 @@ async function runScenario(name: string, feeds: FeedConfig[], ingest: IngestStat
   const window = startPeakRssWindow();
   const now = new Date();
   const start = monotonicUs();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const results = await pollFeeds(feeds, ingest.states, { ...poll, now: () => new Date() });
   const pollMs = performance.now() - t0;
@@ -212,6 +216,7 @@ async function runScenario(name: string, feeds: FeedConfig[], ingest: IngestStat
     ingest.states.set(result.feed.id, state);
   }
   const totalMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const end = monotonicUs();
   const peakRss = window.stop();
   const serverStats = await server.stats();
@@ -222,7 +227,7 @@ async function runScenario(name: string, feeds: FeedConfig[], ingest: IngestStat
   if (serverStats.ok !== ok || serverStats.notModified !== notModified) problems.push(`server counted ${serverStats.ok} × 200 and ${serverStats.notModified} × 304`);
   if (fresh !== expected.fresh) problems.push(`expected ${expected.fresh} new entries from the diff, got ${fresh}`);
   if (problems.length) throw new Error(`scenario "${name}" did not behave as designed, so its figures would be meaningless: ${problems.join('; ')}`);
-  return { pollMs, decodeMs, parseMs, diffMs, totalMs, ok, notModified, failed: failures.length, bytes, wireBytes: serverStats.wireBytes, fresh, entries, peakRss, marksUs: { start, pollEnd, end } };
+  return { pollMs, decodeMs, parseMs, diffMs, totalMs, cpuMs: (cpu.user + cpu.system) / 1000, ok, notModified, failed: failures.length, bytes, wireBytes: serverStats.wireBytes, fresh, entries, peakRss, marksUs: { start, pollEnd, end } };
 }
 
 interface Bench {
@@ -288,6 +293,7 @@ interface ScenarioFigures {
   wireBytes: number;
   peakRssMiB: SampleSummary;
   peakRssSource: PeakRss['source'];
+  cpuMs: SampleSummary;
 }
 
 function aggregate(samples: ScenarioSample[], feedsPolled: number): ScenarioFigures {
@@ -313,7 +319,15 @@ function aggregate(samples: ScenarioSample[], feedsPolled: number): ScenarioFigu
     wireBytes: first.wireBytes,
     peakRssMiB: summarize(samples.map((s) => s.peakRss.bytes / MIB)),
     peakRssSource: first.peakRss.source,
+    cpuMs: summarize(samples.map((s) => s.cpuMs)),
   };
+}
+
+/** Load average line, with a warning when other processes compete for the CPU (figures are then noisy). */
+function describeLoad(when: string, load: number[], cores: number): string {
+  const [one = 0, five = 0] = load;
+  const busy = one > cores * 0.5;
+  return `load average ${when}: ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min) on ${cores} cores${busy ? ' — other processes are using the CPU: expect noisy, pessimistic figures' : ''}`;
 }
 
 function describeWorkload(bench: Bench): string[] {
@@ -343,7 +357,7 @@ function printResults(bench: Bench, figures: Record<ScenarioName, ScenarioFigure
   const rows: string[][] = [];
   for (const name of SCENARIOS) {
     const f = figures[name];
-    const row = (phase: string, p: PhaseFigures, rss = ''): string[] => [
+    const row = (phase: string, p: PhaseFigures, cpu = '', rss = ''): string[] => [
       phase === 'poll (HTTP)' ? LABEL[name] : '',
       phase,
       fixed(p.ms.median, 0),
@@ -354,6 +368,7 @@ function printResults(bench: Bench, figures: Record<ScenarioName, ScenarioFigure
       fixed(p.feedsPerSecond, 0),
       p.bytes ? fixed(p.bytes / MB, 1) : '',
       p.bytes ? fixed(p.mbPerSecond, 1) : '',
+      cpu,
       rss,
     ];
     rows.push(row('poll (HTTP)', f.phases.poll));
@@ -361,16 +376,17 @@ function printResults(bench: Bench, figures: Record<ScenarioName, ScenarioFigure
       rows.push(row('decode+parse', f.phases.decodeParse));
       rows.push(row('diff', f.phases.diff));
     }
-    rows.push(row('total', f.phases.total, `${fixed(f.peakRssMiB.median, 0)} (max ${fixed(f.peakRssMiB.max, 0)})`));
+    rows.push(row('total', f.phases.total, fixed(f.cpuMs.median, 0), `${fixed(f.peakRssMiB.median, 0)} (max ${fixed(f.peakRssMiB.max, 0)})`));
   }
-  const header = ['scenario', 'phase', 'median ms', 'p90 ms', 'min ms', 'max ms', 'feeds', 'feeds/s', 'MB', 'MB/s', 'peak RSS MiB'];
+  const header = ['scenario', 'phase', 'median ms', 'p90 ms', 'min ms', 'max ms', 'feeds', 'feeds/s', 'MB', 'MB/s', 'CPU ms', 'peak RSS MiB'];
   process.stdout.write(`\nResults: ${runs} run(s); median, p90, min, max over runs; feeds/s and MB/s from the median\n\n`);
-  process.stdout.write(textTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10])) + '\n\n');
+  process.stdout.write(textTable(header, rows, new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11])) + '\n\n');
   const cold = figures.cold;
   const changed = figures.changed;
   const share = (a: number, b: number): string => (b > 0 ? `${((100 * a) / b).toFixed(0)}%` : '—');
   const notes = [
-    `MB = 10^6 bytes of decoded feed bodies (what parseFeed reads); MB/s of "decode+parse" is the parse throughput.`,
+    `MB = 10^6 bytes of decoded feed bodies (what parseFeed reads); MB/s of "decode+parse" is the parse throughput. ` +
+      `CPU ms = user+system time of this process (all threads) during the scenario, median: far below the wall time means waiting (I/O, or other processes holding the CPU).`,
     `decode alone (decodeFeedBytes): cold ${fixed(cold.phases.decode.ms.median, 0)} ms median = ${share(cold.phases.decode.ms.median, cold.phases.decodeParse.ms.median)} of decode+parse; ` +
       `parseFeed alone: ${fixed(cold.phases.parse.mbPerSecond, 1)} MB/s.`,
     `wire: the cold poll moved ${fixed(cold.wireBytes / MB, 1)} MB over HTTP for ${fixed(cold.phases.poll.bytes / MB, 1)} MB of feeds; ` +
@@ -399,7 +415,7 @@ function jsonFigures(figures: Record<ScenarioName, ScenarioFigures>): unknown {
       const phases = Object.fromEntries(
         Object.entries(f.phases).map(([k, p]) => [k, { ms: round(p.ms), feeds: p.feeds, bytes: p.bytes, feedsPerSecond: +p.feedsPerSecond.toFixed(1), mbPerSecond: Number.isFinite(p.mbPerSecond) ? +p.mbPerSecond.toFixed(2) : null }]),
       );
-      return [name, { phases, ok: f.ok, notModified: f.notModified, entriesParsed: f.entriesParsed, freshEntries: f.freshEntries, wireBytes: f.wireBytes, peakRssMiB: round(f.peakRssMiB), peakRssSource: f.peakRssSource }];
+      return [name, { phases, cpuMs: round(f.cpuMs), ok: f.ok, notModified: f.notModified, entriesParsed: f.entriesParsed, freshEntries: f.freshEntries, wireBytes: f.wireBytes, peakRssMiB: round(f.peakRssMiB), peakRssSource: f.peakRssSource }];
     }),
   );
 }
@@ -411,7 +427,8 @@ async function startBench(settings: Settings): Promise<Bench> {
 
 async function benchmark(settings: Settings): Promise<void> {
   const machine = machineInfo();
-  process.stdout.write(`planet-digest ingestion benchmark (poll → decode+parse → diff)\nmachine   ${formatMachine(machine)}\n`);
+  const loadBefore = loadavg();
+  process.stdout.write(`planet-digest ingestion benchmark (poll → decode+parse → diff)\nmachine   ${formatMachine(machine)}\nload      ${describeLoad('before', loadBefore, machine.cores)}\n`);
   progress(`generating ${settings.feeds} feeds in the server process…`);
   const bench = await startBench(settings);
   try {
@@ -426,6 +443,8 @@ async function benchmark(settings: Settings): Promise<void> {
     printResults(bench, figures, settings.runs);
     const serverStats = await bench.server.stats();
     process.stdout.write(`- server process peak RSS (not included above): ${fixed(serverStats.maxRss / MIB, 0)} MiB.\n`);
+    const loadAfter = loadavg();
+    process.stdout.write(`- ${describeLoad('after', loadAfter, machine.cores)}\n`);
     if (settings.json) {
       const out = {
         bench: 'fetch',
@@ -433,6 +452,7 @@ async function benchmark(settings: Settings): Promise<void> {
         settings: { runs: settings.runs, feeds: settings.feeds, entries: settings.entries, concurrency: settings.concurrency, perHostConcurrency: settings.concurrency, gzip: settings.gzip, seed: settings.seed, changeFraction: CHANGE_FRACTION, newPerChange: NEW_PER_CHANGE, firstPollEntries: FIRST_POLL_ENTRIES },
         corpus: bench.server.corpus,
         scenarios: jsonFigures(figures),
+        loadAverage1m: { before: +loadBefore[0]!.toFixed(2), after: +loadAfter[0]!.toFixed(2) },
         processMaxRssMiB: +(processMaxRssBytes() / MIB).toFixed(1),
         serverMaxRssMiB: +(serverStats.maxRss / MIB).toFixed(1),
       };

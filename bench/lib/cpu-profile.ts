@@ -4,6 +4,7 @@
  * GC, idle). Built-ins without a script (RegExp, JSON, string functions) are charged to the category of their
  * nearest caller that has one, so a regex run by our normalization counts as our normalization.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** One node of the profile's call tree. */
@@ -27,7 +28,7 @@ export interface CpuProfile {
 /** Time spent in one function (all call sites together). */
 export interface FunctionTime {
   name: string;
-  /** "node_modules/sax/lib/sax.js:1033", "src/parse/xml-node.ts:27", "(native)". */
+  /** "node_modules/sax/lib/sax.js:1033", "src/parse/xml-node.ts:27" (.ts lines found by name), "(native)". */
   location: string;
   category: string;
   selfMs: number;
@@ -94,13 +95,53 @@ export function categoryOfUrl(url: string, root: string): string | undefined {
   return 'other';
 }
 
-function locationOf(url: string, line: number, root: string): string {
+const sources = new Map<string, string[] | null>();
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * 1-based line where `name` is defined in a TypeScript file, found by name. tsx compiles with minifyWhitespace, so
+ * the profile gives line 0 for everything in .ts files; the function's name is what survives (keepNames).
+ */
+export function findDefinitionLine(path: string, name: string): number | undefined {
+  let lines = sources.get(path);
+  if (lines === undefined) {
+    try {
+      lines = readFileSync(path, 'utf8').split('\n');
+    } catch {
+      lines = null;
+    }
+    sources.set(path, lines);
+  }
+  const local = name.split('.').pop() ?? '';
+  if (!lines || !/^[\w$]+$/.test(local)) return undefined;
+  const n = escapeRegExp(local);
+  const patterns = [
+    new RegExp(`\\bfunction\\*?\\s+${n}\\s*[<(]`),
+    new RegExp(`\\b(?:const|let|var)\\s+${n}\\s*(?::[^=]*)?=`),
+    new RegExp(`^\\s*(?:(?:public|private|protected|static|async|override|readonly|get|set)\\s+)*${n}\\s*[<(]`),
+    new RegExp(`\\b${n}\\s*:\\s*(?:async\\s*)?(?:function\\b|\\()`),
+  ];
+  for (const re of patterns) {
+    const i = lines.findIndex((l) => re.test(l));
+    if (i >= 0) return i + 1;
+  }
+  return undefined;
+}
+
+function locationOf(url: string, name: string, line: number, root: string): string {
   if (!url) return '(native)';
   const path = toPath(url);
   if (!path) return `${url}:${line + 1}`;
   const nm = path.lastIndexOf('/node_modules/');
   const base = root.endsWith('/') ? root : root + '/';
   const shown = nm >= 0 ? path.slice(nm + 1) : path.startsWith(base) ? path.slice(base.length) : path;
+  if (/\.[cm]?ts$/.test(path) && line === 0) {
+    const found = findDefinitionLine(path, name);
+    return found !== undefined ? `${shown}:${found}` : shown;
+  }
   return `${shown}:${line + 1}`;
 }
 
@@ -140,7 +181,7 @@ export function summarizeCpuProfile(profile: CpuProfile, options: { root: string
     // A built-in is listed once per caller category ("replace" from src/parse apart from "replace" from sax).
     const key = cf.url ? `${cf.functionName}|${cf.url}|${cf.lineNumber}|${cf.columnNumber}` : `${cf.functionName}||${category}`;
     keyOf.set(node.id, key);
-    if (!facts.has(key)) facts.set(key, { name: cf.functionName || '(anonymous)', location: locationOf(cf.url, cf.lineNumber, options.root), category });
+    if (!facts.has(key)) facts.set(key, { name: cf.functionName || '(anonymous)', location: locationOf(cf.url, cf.functionName, cf.lineNumber, options.root), category });
   }
 
   // Sample i lasts until sample i+1 (DevTools' convention); the last one gets the mean interval.

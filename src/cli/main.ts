@@ -141,13 +141,19 @@ Examples:
       const logger = ctx.logger(io.env.DIGEST_LOG_LEVEL ?? (io.stderr.isTTY ? 'warn' : 'info'));
       const config = await loadDigestConfig(ctx.subscribersFile(opts.subscribers));
       const offset = fixedNow ? fixedNow.getTime() - Date.now() : 0;
-      const runtime = await createRuntime({ env, config, logger, now: () => new Date(Date.now() + offset), version, requireSecret: !opts.dryRun });
+      const runtime = await createRuntime({ env, config, logger, now: () => new Date(Date.now() + offset), version, requireSecret: !opts.dryRun, collect: opts.dryRun });
       try {
         runtime.deps.onProgress = (_phase, done, total) => ctx.progress(`polling feeds ${done}/${total}`);
         const report = await runtime.run({ dryRun: opts.dryRun, audience: opts.due || fixedNow ? 'due' : 'all', forcePoll: opts.forcePoll });
         ctx.progress(undefined);
         logger.info(summaryFields(report), 'cycle finished');
         ctx.print(formatSummary(report, { cwd: io.cwd, outboxDir: runtime.outboxDir }));
+        if (runtime.collected) {
+          // Dry run: say what would have gone where, without sending it.
+          const entries = (n: number) => `${n} entr${n === 1 ? 'y' : 'ies'}`;
+          for (const m of runtime.collected.emails) ctx.print(`  would email ${m.to}: "${m.subject}" (${entries(m.entryKeys.length)})`);
+          for (const m of runtime.collected.slack) ctx.print(`  would post to Slack ${m.channel} (${m.subscriberId}): ${m.messages.length} message${m.messages.length === 1 ? '' : 's'}, ${entries(m.entryKeys.length)}`);
+        }
         if (report.digests.failed > 0) ctx.setExitCode(EXIT.deliveryFailed);
       } finally {
         await runtime.close();

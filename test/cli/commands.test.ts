@@ -147,3 +147,24 @@ describe('planet-digest inspect', () => {
     expect(result.stderr).toContain('127.0.0.1');
   });
 });
+
+describe('planet-digest run --dry-run', () => {
+  it('renders and reports what would go out, but neither sends nor records anything', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pd-dry-'));
+    try {
+      await writeFile(path.join(dir, 'feed.xml'), rssFeed({ title: 'Dry', link: 'https://dry.example/', items: [{ id: 'd1', title: 'Dry one', link: 'https://dry.example/1', date: '2026-05-01T00:00:00Z' }] }));
+      await writeFile(path.join(dir, 'subscribers.json'), JSON.stringify({ feeds: [{ id: 'dry', url: 'feed.xml' }], subscribers: [{ id: 'ada', name: 'Ada', email: 'ada@example.org' }] }));
+      const env = { DIGEST_STORE_URL: `sqlite://${path.join(dir, 's.sqlite')}`, DIGEST_OUTBOX: path.join(dir, 'outbox'), DIGEST_CACHE_DIR: path.join(dir, 'cache') };
+      const dry = await runCliCaptured(['run', '--dry-run'], { env, cwd: dir });
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('would email ada@example.org: "1 new post from Dry" (1 entry)');
+      expect((await readdir(dir)).includes('outbox')).toBe(false);
+      // Nothing was recorded: the real run afterwards still finds the entry new and writes the digest.
+      const real = await runCliCaptured(['run'], { env, cwd: dir });
+      expect(real.stdout).toMatch(/1 new entry/);
+      expect((await readdir(path.join(dir, 'outbox'))).length).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
