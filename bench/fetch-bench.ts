@@ -394,7 +394,7 @@ function printResults(bench: Bench, figures: Record<ScenarioName, ScenarioFigure
     `entries: cold parsed ${cold.entriesParsed}, ${cold.freshEntries} new (first poll keeps the newest ${FIRST_POLL_ENTRIES} per feed); ` +
       `changed parsed ${changed.entriesParsed}, ${changed.freshEntries} new (${NEW_PER_CHANGE} prepended per changed feed).`,
     `peak RSS: per scenario, ${cold.peakRssSource === 'vmhwm' ? 'kernel VmHWM reset before each scenario (/proc/self/clear_refs), after a forced GC' : 'sampled every 5 ms (VmHWM reset unavailable), a lower bound'}; ` +
-      `whole process (resourceUsage().maxRSS): ${fixed(processMaxRssBytes() / MIB, 0)} MiB.`,
+      `whole process, start-up and all runs: ${fixed(processMaxRssBytes() / MIB, 0)} MiB.`,
   ];
   process.stdout.write(notes.map((n) => `- ${n}`).join('\n') + '\n');
 }

@@ -41,6 +41,7 @@ const USAGE = `usage: npm run bench -- [options]
   --seed N                 fixture seed (default 1)
   --json                   print one JSON object as the last line
   --profile                CPU-profile each cycle of run 1 into artifacts/*.cpuprofile and print top self-time functions
+  --verbose                memory snapshots (RSS, V8 heap, external) at the end of each segment of a cycle
   --matrix                 growth matrix, each point in its own process (--runs per point, --point-timeout cap)
   --point-timeout S        matrix: give up on a point after S seconds (default 900)
 `;
@@ -76,6 +77,7 @@ try {
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       matrix: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       'point-timeout': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -112,6 +114,7 @@ const options: PlanetBenchOptions = {
   perHostConcurrency: intOpt(v['per-host'], 'per-host', feedConcurrency, 1),
   seed: intOpt(v.seed, 'seed', 1),
   profile: v.profile,
+  verbose: v.verbose,
   log: (line) => process.stderr.write(`${line}\n`),
 };
 

@@ -1,10 +1,11 @@
 /**
  * Peak resident memory of the current process, per measured section where Linux allows it.
  *
- * process.resourceUsage().maxRSS is the peak since the process started and never goes down. On Linux,
- * /proc/self/status VmHWM is the same figure, and writing "5" to /proc/self/clear_refs (Linux ≥ 4.0) resets it to
- * the current RSS, which gives the peak of one section. Where that is unavailable, the section's peak is sampled
- * with process.memoryUsage.rss() every few milliseconds, which misses spikes inside long synchronous work.
+ * process.resourceUsage().maxRSS is the peak since the process started. On Linux, /proc/self/status VmHWM is the
+ * same figure, and writing "5" to /proc/self/clear_refs (Linux ≥ 4.0) resets it to the current RSS, which gives the
+ * peak of one section. That reset also lowers what getrusage reports, so the lifetime peak is remembered here before
+ * each reset (processMaxRssBytes). Where the reset is unavailable, the section's peak is sampled with
+ * process.memoryUsage.rss() every few milliseconds, which misses spikes inside long synchronous work.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -17,9 +18,12 @@ export interface PeakRss {
   source: 'vmhwm' | 'sampled';
 }
 
-/** Peak RSS since the process started, bytes (resourceUsage().maxRSS is in KiB). */
+/** Highest peak seen before a reset of the kernel's mark. */
+let peakBeforeResets = 0;
+
+/** Peak RSS since the process started, bytes (resourceUsage().maxRSS is in KiB), resets of the kernel mark included. */
 export function processMaxRssBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
+  return Math.max(peakBeforeResets, process.resourceUsage().maxRSS * 1024, readVmHwmBytes() ?? 0);
 }
 
 /** VmHWM from /proc/self/status in bytes, or undefined off Linux. */
@@ -34,6 +38,7 @@ export function readVmHwmBytes(): number | undefined {
 
 /** Reset the kernel's peak-RSS mark to the current RSS; false when the platform does not allow it. */
 export function resetPeakRss(): boolean {
+  peakBeforeResets = processMaxRssBytes();
   try {
     writeFileSync('/proc/self/clear_refs', '5');
     return true;

@@ -15,6 +15,9 @@ export interface CycleSummary {
   cpuMs: number;
   phasesMs: Record<PhaseName, number>;
   phasePeakMb: Record<PhaseName, number>;
+  phaseCpuMs: Record<PhaseName, number>;
+  heapUsedBeforeMb: number;
+  externalBeforeMb: number;
   peakRssMb: number;
   rssBeforeMb: number;
   feedsOk: number;
@@ -49,8 +52,12 @@ export function summarizeCycles(cycles: CycleResult[]): CycleSummary[] {
     const pick = (f: (c: CycleResult) => number): number => med(cs.map(f));
     const phasesMs = Object.fromEntries(PHASES.map((p) => [p, pick((c) => c.report.phasesMs[p])])) as Record<PhaseName, number>;
     const phasePeakMb = Object.fromEntries(PHASES.map((p) => [p, pick((c) => c.peaks.phases[p] / MB)])) as Record<PhaseName, number>;
+    const phaseCpuMs = Object.fromEntries(PHASES.map((p) => [p, pick((c) => c.peaks.cpuMs[p])])) as Record<PhaseName, number>;
     out.push({
       cycle: n,
+      phaseCpuMs,
+      heapUsedBeforeMb: pick((c) => c.memoryBefore.heapUsed / MB),
+      externalBeforeMb: pick((c) => c.memoryBefore.external / MB),
       runs: cs.length,
       wallMs: pick((c) => c.wallMs),
       cpuMs: pick((c) => c.cpuMs),
@@ -96,10 +103,10 @@ export function formatPhaseTable(s: CycleSummary): string {
     render: `${fixed(perSecond(s.rendered, s.phasesMs.render))} digests/s (${s.rendered} distinct)`,
     send: `${fixed(perSecond(s.sent, s.phasesMs.send))} messages/s (${s.sent} sent)`,
   };
-  const rows = PHASES.map((p) => [p, fixed(s.phasesMs[p]), `${fixed((100 * s.phasesMs[p]) / s.wallMs, 1)}%`, throughput[p], fixed(s.phasePeakMb[p])]);
-  rows.push(['(other)', fixed(s.wallMs - total), `${fixed((100 * (s.wallMs - total)) / s.wallMs, 1)}%`, 'locks, meta, pruning, gaps between phases', '']);
-  rows.push(['cycle', fixed(s.wallMs), '100%', `${fixed(perSecond(s.sent, s.wallMs))} digests/s end to end; CPU ${fixed(s.cpuMs)} ms`, fixed(s.peakRssMb)]);
-  return textTable(['phase', 'ms', 'of cycle', 'throughput', 'peak RSS MB'], rows, new Set([1, 2, 4]));
+  const rows = PHASES.map((p) => [p, fixed(s.phasesMs[p]), `${fixed((100 * s.phasesMs[p]) / s.wallMs, 1)}%`, fixed(s.phaseCpuMs[p]), throughput[p], fixed(s.phasePeakMb[p])]);
+  rows.push(['(other)', fixed(s.wallMs - total), `${fixed((100 * (s.wallMs - total)) / s.wallMs, 1)}%`, '', 'locks, meta, pruning, gaps between phases', '']);
+  rows.push(['cycle', fixed(s.wallMs), '100%', fixed(s.cpuMs), `${fixed(perSecond(s.sent, s.wallMs))} digests/s end to end`, fixed(s.peakRssMb)]);
+  return textTable(['phase', 'wall ms', 'of cycle', 'CPU ms', 'throughput (wall)', 'peak RSS MB'], rows, new Set([1, 2, 3, 5]));
 }
 
 /** One line about what a cycle did. */
@@ -108,8 +115,8 @@ export function formatCycleFacts(s: CycleSummary): string {
   return (
     `feeds: ${s.feedsOk} fetched+parsed, ${s.feedsNotModified} not modified (304), ${s.feedsFailed} failed${s.changedFeeds ? `; ${s.changedFeeds} feeds changed before this cycle` : ''}; ` +
     `${s.freshEntries} new entries; ${s.due} subscribers due → ${s.sent} digests sent (${s.emailSent} email, ${s.slackSent} Slack; ${s.empty} had nothing new), ` +
-    `${s.rendered} distinct digests rendered (${fixed(sharing, 1)} subscribers per rendered digest); SMTP ${fixed(s.smtpBytes / MB, 1)} MB over ${s.smtpConnections} connections; ` +
-    `RSS before the cycle ${fixed(s.rssBeforeMb)} MB; wall samples ${s.wallSamples.map((w) => fixed(w / 1000, 2)).join(', ')} s`
+    `${s.rendered} distinct digests rendered (${fixed(sharing, 1)} subscribers per rendered digest); SMTP ${fixed(s.smtpBytes / MB, 1)} MB (${fixed(s.emailSent > 0 ? s.smtpBytes / s.emailSent / 1024 : NaN)} KB per email) over ${s.smtpConnections} connections; ` +
+    `before the cycle (after a full GC): RSS ${fixed(s.rssBeforeMb)} MB, V8 heap used ${fixed(s.heapUsedBeforeMb)} MB, external ${fixed(s.externalBeforeMb)} MB; wall samples ${s.wallSamples.map((w) => fixed(w / 1000, 2)).join(', ')} s`
   );
 }
 
@@ -150,6 +157,7 @@ export function planetJson(result: PlanetBenchResult, summaries: CycleSummary[],
       send_per_s: Math.round(perSecond(s.sent, s.phasesMs.send)),
       peak_rss_mb: Math.round(s.peakRssMb),
       rss_before_mb: Math.round(s.rssBeforeMb),
+      ...Object.fromEntries(PHASES.map((p) => [`${p}_cpu_ms`, Math.round(s.phaseCpuMs[p])])),
       ...Object.fromEntries(PHASES.map((p) => [`${p}_peak_rss_mb`, Math.round(s.phasePeakMb[p])])),
     };
   const c1 = summaries.find((s) => s.cycle === 1);

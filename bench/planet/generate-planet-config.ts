@@ -34,8 +34,15 @@ export interface InterestProfile {
   extraKeywords: string[];
 }
 
-/** Topic tags feeds carry (60: enough that a tag selects a few dozen feeds out of 500). */
-const TOPICS = Array.from({ length: 60 }, (_, i) => `topic-${String(i).padStart(2, '0')}`);
+/**
+ * Topic tags: one per 5 feeds (at least 10), each feed carrying 1–2, so a tag selects ~7 feeds whatever the planet's
+ * size and a subscriber's selection stays around 10 feeds (the 10 sources × 5 entries digest the issue takes as
+ * typical): growing F grows ingestion, not the digests; growing S grows delivery.
+ */
+function topicsFor(feedCount: number): string[] {
+  const n = Math.max(10, Math.round(feedCount / 5));
+  return Array.from({ length: n }, (_, i) => `topic-${String(i).padStart(3, '0')}`);
+}
 /** Words of the synthetic feeds' titles and summaries (bench/lib/synthetic-feed.ts), usable as keywords. */
 const KEYWORDS = ['release', 'server', 'parser', 'memory', 'latency', 'cache', 'thread', 'kernel', 'compiler', 'runtime', 'benchmark', 'network', 'query', 'schema', 'migration', 'deploy', 'container', 'cluster', 'backup', 'security', 'plugin', 'framework'];
 const PHRASES = ['"memory latency"', '"cache server"', '"kernel release"', '"query schema"'];
@@ -66,13 +73,13 @@ function weighted<T>(rng: SeededRandom, items: ReadonlyArray<[T, number]>): T {
   return items[items.length - 1]![0];
 }
 
-/** The profiles over the tags in use: mostly 1–3 tags, a third with include keywords, a few "every feed, but only about X". */
+/** The profiles over the tags in use: mostly 1–2 tags (some 3), a third with include keywords, a few "every feed, but only about X". */
 export function generateProfiles(seed: number, count: number, feedCount: number, topics: readonly string[]): InterestProfile[] {
   const rng = createSeededRandom(hashSeed(seed, 'profiles'));
   const profiles: InterestProfile[] = [];
   for (let p = 0; p < count; p++) {
     const everything = p % 25 === 24; // 2 of 50: "*" narrowed by a phrase
-    const tags = pickDistinct(rng, topics, rng.int(1, 3));
+    const tags = pickDistinct(rng, topics, rng.chance(0.15) ? 3 : rng.int(1, 2));
     profiles.push({
       feeds: everything ? ['*'] : tags.map((t) => `tag:${t}`),
       include: everything ? [rng.pick(PHRASES)] : rng.chance(0.3) ? pickDistinct(rng, KEYWORDS, rng.int(1, 2)) : [],
@@ -96,10 +103,11 @@ export interface PlanetConfigStats {
 export function generatePlanetConfig(options: PlanetConfigOptions): { doc: Record<string, unknown>; stats: PlanetConfigStats } {
   const { seed } = options;
   const rngFeeds = createSeededRandom(hashSeed(seed, 'feed-tags'));
+  const topics = topicsFor(options.feeds);
   const feeds = Array.from({ length: options.feeds }, (_, i) => ({
     id: feedId(i),
     url: options.feedUrl(i),
-    tags: pickDistinct(rngFeeds, TOPICS, rngFeeds.int(1, 3)),
+    tags: pickDistinct(rngFeeds, topics, rngFeeds.int(1, 2)),
   }));
   // Only tags some feed carries: the program rejects a selection naming a tag no feed has (few feeds, few tags).
   const used = [...new Set(feeds.flatMap((f) => f.tags))].sort();

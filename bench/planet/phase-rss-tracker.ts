@@ -7,7 +7,7 @@
  * (VmHWM, reset through /proc/self/clear_refs) is read and charged to the segment that ended. Inside deliver, where
  * select/render/send alternate every few milliseconds, RSS is sampled every 20 ms and charged to the phase running at
  * that moment: a lower bound per phase (a spike inside one synchronous render can be missed); deliver's exact peak
- * covers all three. Slack digests are rendered without a hook, so their render time falls under select here (the
+ * covers all three. CPU time (getrusage, all threads) is charged to the phase running at each switch, exactly. Slack digests are rendered without a hook, so their render time falls under select here (the
  * times come from RunReport.phasesMs and are exact).
  */
 import { readVmHwmBytes, resetPeakRss, startPeakRssWindow } from '../lib/peak-rss.js';
@@ -28,6 +28,10 @@ export interface PhasePeaks {
   phases: Record<PhaseName, number>;
   /** Whether the exact kernel peak was available (Linux); otherwise everything is sampled. */
   exact: boolean;
+  /** CPU time (user + system, all threads of the process) spent while each phase was running, ms. */
+  cpuMs: Record<PhaseName, number>;
+  /** process.memoryUsage() at the end of each segment (where the memory is: V8 heap, external, or native). */
+  snapshots: Array<{ segment: string; peak: number } & NodeJS.MemoryUsage>;
 }
 
 /** Sampling period inside deliver: each RSS read costs ~0.1 ms on a busy machine, so 20 ms keeps the overhead ~0.5 %. */
@@ -45,6 +49,9 @@ export class PhaseRssTracker {
   private exact = false;
   private inFlight = 0;
   private active = false;
+  private cpu = emptyPhases();
+  private cpuMark = 0;
+  private snapshots: PhasePeaks['snapshots'] = [];
 
   constructor(runtime: Runtime) {
     const deps = runtime.deps;
@@ -65,7 +72,12 @@ export class PhaseRssTracker {
       appendBatch: on('appendBatch', () => this.enter('store', 'store')),
       setSeenMaps: on('setSeenMaps', () => this.enter('store', 'store')),
       setFeedStates: on('setFeedStates', () => this.enter('store', 'store')),
-      getBatches: on('getBatches', () => this.enter('store', 'deliver'), () => this.enter('select', 'deliver')),
+      // getBatches also runs while pruning old batches, after delivery.
+      getBatches: on(
+        'getBatches',
+        () => this.enter('store', this.segment === 'prune' ? 'prune' : 'deliver'),
+        () => this.enter(this.segment === 'prune' ? 'store' : 'select', this.segment),
+      ),
       oldestBatchSeq: on('oldestBatchSeq', () => this.enter('store', 'prune')),
     };
     deps.store = new Proxy(store, {
@@ -110,6 +122,9 @@ export class PhaseRssTracker {
     this.phase = 'store';
     this.segment = 'plan';
     this.inFlight = 0;
+    this.cpu = emptyPhases();
+    this.cpuMark = cpuNowMs();
+    this.snapshots = [];
     this.active = true;
     this.window = startPeakRssWindow();
     this.exact = resetPeakRss() && readVmHwmBytes() !== undefined;
@@ -122,6 +137,7 @@ export class PhaseRssTracker {
 
   /** Stop and return the peaks of the cycle. */
   stop(): PhasePeaks {
+    this.chargeCpu();
     this.checkpoint();
     this.active = false;
     if (this.sampler) clearInterval(this.sampler);
@@ -139,12 +155,14 @@ export class PhaseRssTracker {
       phases.store = this.sampled.store;
     }
     for (const p of DELIVER_PHASES) phases[p] = this.sampled[p];
-    return { cycle, segments: { ...seg }, phases, exact: this.exact };
+    return { cycle, segments: { ...seg }, phases, exact: this.exact, cpuMs: { ...this.cpu }, snapshots: this.snapshots };
   }
 
   private enter(phase: PhaseName, segment: Segment): void {
     if (!this.active || (phase === this.phase && segment === this.segment)) return;
-    // No RSS read here: inside deliver the phase changes thousands of times, and each read costs ~0.1 ms.
+    // No RSS read here: inside deliver the phase changes thousands of times, and each read costs ~0.1 ms. CPU time
+    // (getrusage) costs about a microsecond.
+    this.chargeCpu();
     if (segment !== this.segment) {
       this.checkpoint();
       this.segment = segment;
@@ -152,15 +170,28 @@ export class PhaseRssTracker {
     this.phase = phase;
   }
 
-  private checkpoint(): void {
-    if (!this.exact) {
-      this.segments[this.segment] = Math.max(this.segments[this.segment], process.memoryUsage.rss());
-      return;
-    }
-    const hwm = readVmHwmBytes() ?? 0;
-    this.segments[this.segment] = Math.max(this.segments[this.segment], hwm);
-    resetPeakRss();
+  private chargeCpu(): void {
+    const now = cpuNowMs();
+    this.cpu[this.phase] += now - this.cpuMark;
+    this.cpuMark = now;
   }
+
+  private checkpoint(): void {
+    const memory = process.memoryUsage();
+    if (!this.exact) {
+      this.segments[this.segment] = Math.max(this.segments[this.segment], memory.rss);
+    } else {
+      const hwm = readVmHwmBytes() ?? 0;
+      this.segments[this.segment] = Math.max(this.segments[this.segment], hwm);
+      resetPeakRss();
+    }
+    this.snapshots.push({ segment: this.segment, peak: this.segments[this.segment], ...memory });
+  }
+}
+
+function cpuNowMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function emptySegments(): Record<Segment, number> {

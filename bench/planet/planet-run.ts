@@ -42,6 +42,8 @@ export interface PlanetBenchOptions {
   perHostConcurrency: number;
   seed: number;
   profile: boolean;
+  /** Print memory snapshots at the end of each segment (where the RSS is). */
+  verbose: boolean;
   /** Log progress lines on stderr. */
   log: (line: string) => void;
 }
@@ -56,6 +58,8 @@ export interface CycleResult {
   peaks: PhasePeaks;
   /** RSS right before the cycle (after a full GC): config, modules, store handle. */
   rssBeforeBytes: number;
+  /** process.memoryUsage() right before the cycle, after a full GC: what is really live. */
+  memoryBefore: NodeJS.MemoryUsage;
   heapUsedAfterBytes: number;
   smtp: SmtpSinkStats;
   slack: SlackApiStats;
@@ -149,7 +153,8 @@ export async function runPlanetBench(options: PlanetBenchOptions): Promise<Plane
           const changedFeeds = cycle === 2 ? (await fs.change(options.change)).length : 0;
           await Promise.all([fs.resetStats(), smtp.request('reset'), slack.request('reset')]);
           collectGarbage();
-          const rssBefore = process.memoryUsage.rss();
+          const memoryBefore = process.memoryUsage();
+          const rssBefore = memoryBefore.rss;
           const profiler = options.profile && run === 1 ? await startSectionProfiler() : undefined;
           const cpu0 = process.cpuUsage();
           tracker.start();
@@ -168,6 +173,7 @@ export async function runPlanetBench(options: PlanetBenchOptions): Promise<Plane
             report,
             peaks,
             rssBeforeBytes: rssBefore,
+            memoryBefore,
             heapUsedAfterBytes: process.memoryUsage().heapUsed,
             smtp: smtpStats,
             slack: slackStats,
@@ -176,6 +182,12 @@ export async function runPlanetBench(options: PlanetBenchOptions): Promise<Plane
           };
           cycles.push(result);
           log(describeCycle(result));
+          if (options.verbose) {
+            for (const m of peaks.snapshots) {
+              const mb = (n: number) => (n / 2 ** 20).toFixed(0);
+              log(`  end of ${m.segment.padEnd(7)} peak ${mb(m.peak)} MB; now RSS ${mb(m.rss)} MB, V8 heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)`);
+            }
+          }
           for (const problem of checkCycle(result)) log(`  WARNING: ${problem}`);
         }
       } finally {

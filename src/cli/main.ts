@@ -143,7 +143,7 @@ Examples:
       const offset = fixedNow ? fixedNow.getTime() - Date.now() : 0;
       const runtime = await createRuntime({ env, config, logger, now: () => new Date(Date.now() + offset), version, requireSecret: !opts.dryRun, collect: opts.dryRun });
       try {
-        runtime.deps.onProgress = (_phase, done, total) => ctx.progress(`polling feeds ${done}/${total}`);
+        runtime.deps.onProgress = (phase, done, total) => ctx.progress(phase === 'fetch' ? `polling feeds ${done}/${total}` : `sending digests ${done}/${total}`);
         const report = await runtime.run({ dryRun: opts.dryRun, audience: opts.due || fixedNow ? 'due' : 'all', forcePoll: opts.forcePoll });
         ctx.progress(undefined);
         logger.info(summaryFields(report), 'cycle finished');

@@ -50,15 +50,16 @@ export function buildDigestHeaders(input: DigestHeadersInput): Record<string, st
 }
 
 /**
- * Message-ID of a digest, stable for the same content (RFC 5322 §3.6.4): sha256 over subscriber, batch range and the
- * entry keys (order-insensitive). A digest re-sent after a crash carries the same Message-ID, so mail clients and
- * providers can recognise the duplicate, and outbox files keep the same name.
+ * Message-ID of a digest, stable for the same content (RFC 5322 §3.6.4): sha256 over subscriber, the cursor it starts
+ * from and the entry keys (order-insensitive). Batches that add nothing for this subscriber do not change it, so a
+ * digest re-sent after a crash carries the same Message-ID, mail clients and providers can recognise the duplicate,
+ * and outbox files keep the same name.
  */
-export function digestMessageId(input: { subscriberId: string; fromSeq: number; toSeq: number; entryKeys: string[]; domain: string }): string {
+export function digestMessageId(input: { subscriberId: string; fromSeq: number; entryKeys: string[]; domain: string }): string {
   const keys = [...input.entryKeys].sort();
   const hash = createHash('sha256')
     // JSON keeps the fields unambiguous (no separator can be forged by an id containing it).
-    .update(JSON.stringify(['planet-digest/v1', input.subscriberId, input.fromSeq, input.toSeq, keys]))
+    .update(JSON.stringify(['planet-digest/v1', input.subscriberId, input.fromSeq, keys]))
     .digest('hex');
   return `<digest.${hash.slice(0, 40)}@${messageIdDomain(input.domain)}>`;
 }

@@ -45,6 +45,8 @@ export interface PlanOptions {
   /** Latest batch before this cycle: where new subscribers start. */
   previousSeq: number;
   dryRun: boolean;
+  /** True when `subscribers` is the whole configured list (not a preview of one): membership changes are recorded. */
+  wholeList: boolean;
 }
 
 /** One subscriber that gets a digest this cycle. */
@@ -52,6 +54,8 @@ export interface Planned {
   subscriber: Subscriber;
   state: SubscriberState;
   window?: Date;
+  /** Sent because its schedule window came (daemon, --due), not because an admin ran a cycle for everyone. */
+  scheduled: boolean;
   cap?: number;
   timezone: string;
 }
@@ -61,6 +65,13 @@ export async function planDeliveries(options: PlanOptions, report: RunReport): P
   const { store, now, settings } = options;
   const t = performance.now();
   const states = await store.getSubscriberStates(options.subscribers.map((s) => s.id));
+  // A subscriber removed (or unsubscribed) and added again later starts afresh, like a new one, instead of
+  // receiving everything since they left: the store remembers who was configured at the last cycle.
+  const known = options.wholeList ? await store.getMeta<string[]>('subscriber-ids') : undefined;
+  if (known) {
+    const knownSet = new Set(known);
+    for (const s of options.subscribers) if (!knownSet.has(s.id)) states.delete(s.id);
+  }
 
   // New subscribers start at the batch before this cycle: they get what this cycle finds, never the whole history.
   const changed = new Map<string, SubscriberState>();
@@ -93,14 +104,17 @@ export async function planDeliveries(options: PlanOptions, report: RunReport): P
     if (options.audience === 'due') {
       const due = isDue(schedule, timezone, now, state.lastWindow ? new Date(state.lastWindow) : undefined);
       if (!due.due) continue;
+      // A failed digest stays due, but is retried with backoff rather than on every wake-up.
+      if (state.retryAt && now.getTime() < Date.parse(state.retryAt)) continue;
       window = due.window;
     } else {
       window = latestWindow(schedule, timezone, now);
     }
     const cap = state.pausedAt ? settings.resumeCap : undefined;
-    plans.push({ subscriber, state, window, cap, timezone });
+    plans.push({ subscriber, state, window, scheduled: options.audience === 'due', cap, timezone });
   }
   if (changed.size > 0 && !options.dryRun) await store.setSubscriberStates([...changed.values()]);
+  if (options.wholeList && !options.dryRun) await store.setMeta('subscriber-ids', options.subscribers.map((s) => s.id));
   report.digests.due = plans.length;
   report.phasesMs.store += performance.now() - t;
   return plans;
@@ -125,6 +139,7 @@ export interface DeliverOptions {
   dryRun: boolean;
   sendConcurrency: number;
   signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Builds, renders and sends each planned subscriber's digest; records delivery per digest, right after the channel accepted it. */
@@ -152,7 +167,8 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
     const selection = compileSelection(plan.subscriber, options.feeds);
     const title = plan.subscriber.title ?? settings.title;
     const maxPerSource = plan.subscriber.maxPerSource ?? settings.maxPerSource;
-    const key = [channelOf(plan.subscriber), selectionKey(selection), plan.state.cursor, plan.cap ?? '', title, plan.timezone, maxPerSource].join('\u0000');
+    const sendEmpty = plan.subscriber.sendEmpty ?? settings.sendEmpty;
+    const key = [channelOf(plan.subscriber), selectionKey(selection), plan.state.cursor, plan.cap ?? '', title, plan.timezone, maxPerSource, sendEmpty].join('\u0000');
     selections.set(key, selection);
     const list = groups.get(key);
     if (list) list.push(plan);
@@ -161,6 +177,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
   report.phasesMs.select += performance.now() - t;
 
   const limit = pLimit(options.sendConcurrency);
+  let done = 0;
   for (const [key, members] of groups) {
     if (options.signal?.aborted) break;
     const first = members[0]!;
@@ -211,8 +228,10 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
                   channel: subscriber.slack!.channel,
                   messages: slackMessages(slack!),
                   entryKeys,
-                  digestId: digestMessageId({ subscriberId: subscriber.id, fromSeq: member.state.cursor, toSeq: options.latestSeq, entryKeys, domain: options.mail.domain }),
+                  digestId: digestMessageId({ subscriberId: subscriber.id, fromSeq: member.state.cursor, entryKeys, domain: options.mail.domain }),
                 });
+          done += 1;
+          options.onProgress?.(done, plans.length);
           if (result.ok) {
             report.digests.sent += 1;
             report.digests.byChannel[kind].sent += 1;
@@ -224,17 +243,40 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
           report.digests.byChannel[kind].failed += 1;
           report.digests.failures.push({ subscriberId: subscriber.id, channel: kind, permanent: result.permanent, message: result.message, entries: digest.entryCount });
           logger.warn({ subscriber: subscriber.id, channel: kind, permanent: result.permanent, err: result.message }, 'digest not delivered; its entries stay queued for the next cycle');
-          if (!options.dryRun) {
-            const bounces = result.permanent ? member.state.bounces + 1 : member.state.bounces;
-            const bouncing = bounces >= BOUNCE_LIMIT;
-            if (bouncing) report.digests.bouncing.push(subscriber.id);
-            await store.setSubscriberState({ ...member.state, bounces, bouncing, lastError: result.message, address: subscriber.email ?? subscriber.slack?.channel });
-          }
+          if (!options.dryRun) await store.setSubscriberState(failed(member, result, now, report));
         }),
       ),
     );
     report.phasesMs.send += performance.now() - t;
   }
+}
+
+/** Retry delays after consecutive failures: 15 min, 30 min, 1 h … capped at 6 h (the next window comes first for most schedules). */
+const RETRY_BASE_MS = 15 * 60_000;
+const RETRY_MAX_MS = 6 * 3_600_000;
+
+/**
+ * State after a failed delivery: the cursor stays (the entries wait), a retry time is set, and a permanent failure
+ * counts as a bounce at most once per schedule window, so retries of one digest do not add up to "bouncing".
+ */
+function failed(plan: Planned, result: { permanent: boolean; message: string }, now: Date, report: RunReport): SubscriberState {
+  const window = plan.window?.toISOString();
+  // Automatic retries of one scheduled digest count once; every cycle an admin runs by hand counts.
+  const repeat = plan.scheduled && window !== undefined && plan.state.failedWindow === window;
+  const bounces = result.permanent && !repeat ? plan.state.bounces + 1 : plan.state.bounces;
+  const bouncing = bounces >= BOUNCE_LIMIT;
+  if (bouncing) report.digests.bouncing.push(plan.subscriber.id);
+  const failures = (plan.state.failures ?? 0) + 1;
+  return {
+    ...plan.state,
+    bounces,
+    bouncing,
+    lastError: result.message,
+    address: plan.subscriber.email ?? plan.subscriber.slack?.channel,
+    failures,
+    failedWindow: window,
+    retryAt: new Date(now.getTime() + Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (failures - 1))).toISOString(),
+  };
 }
 
 function advanced(plan: Planned, latestSeq: number, now: Date, delivered: boolean): SubscriberState {
@@ -247,6 +289,9 @@ function advanced(plan: Planned, latestSeq: number, now: Date, delivered: boolea
     lastError: delivered ? undefined : plan.state.lastError,
     pausedAt: undefined,
     address: plan.subscriber.email ?? plan.subscriber.slack?.channel,
+    failures: undefined,
+    failedWindow: undefined,
+    retryAt: undefined,
   };
 }
 
@@ -264,7 +309,7 @@ function buildEmail(member: Planned, rendered: RenderedEmail, digest: Digest, en
   const token = signUnsubscribeToken(mail.secret, { subscriberId: subscriber.id, issuedAt: now });
   const url = unsubscribeUrl(mail.baseUrl, token);
   const personal = personalizeEmail(rendered, { unsubscribeUrl: url, recipient: subscriber.email! });
-  const messageId = digestMessageId({ subscriberId: subscriber.id, fromSeq: state.cursor, toSeq: options.latestSeq, entryKeys, domain: mail.domain });
+  const messageId = digestMessageId({ subscriberId: subscriber.id, fromSeq: state.cursor, entryKeys, domain: mail.domain });
   return {
     subscriberId: subscriber.id,
     to: subscriber.email!,

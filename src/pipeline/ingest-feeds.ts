@@ -46,6 +46,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
 
   const newStates = new Map<string, FeedState>();
   const changedMaps = new Map<string, SeenMap>();
+  const backlogMaps = new Map<string, SeenMap>();
   const fresh: Entry[] = [];
   report.feeds.total = feeds.length;
   t = performance.now();
@@ -57,14 +58,17 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
         try {
           const decoded = decodeFeedBytes(result.body ?? Buffer.alloc(0), result.contentType);
           const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
+          // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
+          const firstPoll = !state.polledOnce && !seenMaps.has(feed.id);
           const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {
             now,
-            firstPoll: !state.polledOnce,
+            firstPoll,
             firstPollEntries: options.firstPollEntries,
             retentionDays: options.retentionDays,
           });
           if (diff.changed) changedMaps.set(feed.id, diff.seen);
-          if (!state.polledOnce) report.entries.backlog += parsed.entries.length - diff.fresh.length;
+          if (firstPoll && diff.fresh.length > 0) backlogMaps.set(feed.id, withoutKeys(diff.seen, diff.fresh));
+          if (firstPoll) report.entries.backlog += parsed.entries.length - diff.fresh.length;
           fresh.push(...diff.fresh);
           state = recordParseSuccess(state, { title: parsed.title, link: parsed.link, entryCount: Object.keys(diff.seen).length }, now);
           report.feeds.ok += 1;
@@ -112,11 +116,20 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
   if (!options.dryRun) {
     t = performance.now();
     // Order matters for crash safety: the batch first, then the seen maps. A crash in between re-detects the
-    // entries next cycle (and digests dedupe by key) instead of losing them.
+    // entries next cycle (and digests dedupe by key) instead of losing them. A feed's first poll marks its backlog seen
+    // before the batch: re-detected as a first poll again, its newest-N cut would drop entries that arrived meanwhile.
+    if (backlogMaps.size > 0) await store.setSeenMaps(backlogMaps);
     if (fresh.length > 0) batchSeq = await store.appendBatch(fresh, now);
     if (changedMaps.size > 0) await store.setSeenMaps(changedMaps);
     await store.setFeedStates([...newStates.values()]);
     report.phasesMs.store += performance.now() - t;
   }
   return { fresh, batchSeq, states: newStates };
+}
+
+/** The seen map without the given entries (a first poll's backlog: everything seen except what is delivered as new). */
+function withoutKeys(seen: SeenMap, entries: Entry[]): SeenMap {
+  const out: SeenMap = { ...seen };
+  for (const entry of entries) delete out[entry.key];
+  return out;
 }

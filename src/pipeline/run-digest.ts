@@ -31,7 +31,8 @@ export interface RunDeps {
   sendConcurrency?: number;
   /** Lifetime of the cycle lock (default CYCLE_LOCK_TTL_MS); refreshed every third of it while the cycle runs. */
   lockTtlMs?: number;
-  onProgress?: (phase: 'fetch', done: number, total: number) => void;
+  /** Progress of the long phases, for a progress line on a terminal. */
+  onProgress?: (phase: 'fetch' | 'send', done: number, total: number) => void;
 }
 
 /** What to do this cycle. */
@@ -58,6 +59,8 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
   const dryRun = options.dryRun ?? false;
   const started = deps.now();
   const report = createRunReport(started, dryRun);
+  // A broken template must stop the cycle before anything is polled, sent or recorded (exit 2), not halfway.
+  if (deps.config.subscribers.some((s) => !s.slack && !s.paused)) await deps.templates();
   const lockTtlMs = deps.lockTtlMs ?? CYCLE_LOCK_TTL_MS;
   const lock = dryRun ? undefined : await deps.store.acquireLock(CYCLE_LOCK, lockTtlMs);
   if (!dryRun && !lock) {
@@ -94,6 +97,7 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
         defaultTimezone: deps.defaultTimezone,
         previousSeq,
         dryRun,
+        wholeList: !options.subscriberIds,
       },
       report,
     );
@@ -140,6 +144,7 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
         dryRun,
         sendConcurrency: deps.sendConcurrency ?? 8,
         signal,
+        onProgress: deps.onProgress ? (d, t) => deps.onProgress!('send', d, t) : undefined,
       },
       report,
     );
@@ -175,6 +180,11 @@ async function pruneOldBatches(deps: RunDeps, now: Date): Promise<void> {
     if (old.length > 0) upTo = Math.max(...old.map((b) => b.seq));
     if (old.length < chunk.length) break;
   }
+  // Never prune what an active subscriber has not received yet (a weekly digest, a failing mailbox). Paused and
+  // bouncing subscribers do not hold batches back: on return they get at most settings.resumeCap entries anyway.
+  const active = deps.config.subscribers.filter((s) => !s.paused);
+  const states = await deps.store.getSubscriberStates(active.map((s) => s.id));
+  for (const state of states.values()) if (!state.bouncing) upTo = Math.min(upTo, state.cursor);
   if (upTo > 0) {
     const removed = await deps.store.pruneBatches(upTo);
     deps.logger.debug({ removed, upTo }, 'pruned old batches');

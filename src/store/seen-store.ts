@@ -39,6 +39,10 @@ export interface SubscriberState {
   pausedAt?: string;
   /** Email address or Slack channel the bounce count belongs to; a changed address resets it. */
   address?: string;
+  /** After a failed delivery: consecutive failures, the window that failed, and when to try again (backoff). */
+  failures?: number;
+  failedWindow?: string;
+  retryAt?: string;
 }
 
 /** A held cycle lock; release it when the cycle ends. */

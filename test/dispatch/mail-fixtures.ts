@@ -7,7 +7,7 @@ export const DATE = new Date('2025-11-25T07:00:00.000Z');
 /** A digest email as the pipeline builds it; `n` varies the Message-ID. */
 export function digestEmail(n = 1, overrides: Partial<EmailMessage> = {}): EmailMessage {
   const subscriberId = overrides.subscriberId ?? `sub${n}`;
-  const messageId = digestMessageId({ subscriberId, fromSeq: 0, toSeq: n, entryKeys: [`k${n}`], domain: 'example.org' });
+  const messageId = digestMessageId({ subscriberId, fromSeq: 0, entryKeys: [`k${n}`], domain: 'example.org' });
   return {
     to: `reader${n}@example.org`,
     toName: `Reader ${n}`,

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedServer } from '../helpers/feed-server.js';
 import { countDeliveries, entryLinksOfText, expectedLinks, GrowingFeeds, writeSubscribersFile, type WorldFeed, type WorldSubscriber } from './helpers/digest-world.js';
 import { startSlowSmtpSink, type SlowSmtpSink } from './helpers/slow-smtp-sink.js';
-import { spawnRun, type RunExit, type RunProcess } from './helpers/spawn-run.js';
+import { spawnRun, type RunExit } from './helpers/spawn-run.js';
 
 const SEED = Number(process.env.FAULTS_SEED ?? 20260601);
 /** Kills per test run: 20 keeps the test near a minute on 2 cores (each process spends ~2.5 s CPU starting tsx); raise it locally. */
@@ -137,7 +137,8 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       DIGEST_OUTBOX: path.join(dir, 'outbox'),
       DIGEST_CACHE_DIR: path.join(dir, 'cache'),
       SMTP_URL: sink.url,
-      SMTP_MAX_CONNECTIONS: '1',
+      // One connection: one message in flight at a time (FAULTS_SMTP_CONNECTIONS overrides, to measure the pooled default).
+      SMTP_MAX_CONNECTIONS: process.env.FAULTS_SMTP_CONNECTIONS ?? '1',
       SMTP_RETRY_BASE_MS: '20',
       MAIL_FROM: 'Digest <digest@example.org>',
       DIGEST_SECRET: 'sigkill-secret-0123456789abcdef',
@@ -165,8 +166,9 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       const runNo = runs.length + 1;
       sink.tag = runNo;
       const before = sink.deliveries.length;
-      let proc: RunProcess | undefined;
-      const killLater = (ms: number) => setTimeout(() => proc?.kill(), ms);
+      // Spawned first; the hooks below run from the event loop, long before the process could reach a kill point.
+      const proc = spawnRun({ cwd: dir, subscribersFile: file, env });
+      const killLater = (ms: number) => setTimeout(() => proc.kill(), ms);
       let feedRequests = 0;
       let messages = 0;
       let armed = kill !== undefined;
@@ -189,7 +191,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
           messages += 1;
           if (armed && kill?.kind === 'message' && messages === kill.nth && kill.when === 'before-reply') {
             armed = false;
-            proc?.kill(); // synchronous: the 250 is written after the process is gone
+            proc.kill(); // synchronous: the 250 is written after the process is gone
           }
         },
         afterReply: () => {
@@ -199,7 +201,6 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
           }
         },
       };
-      proc = spawnRun({ cwd: dir, subscribersFile: file, env });
       const exit = await proc.exited;
       world.onRequest = undefined;
       sink.hooks = {};
@@ -208,8 +209,8 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       return record;
     };
 
-    /** A run that must end by itself: 0, or 3 while a killed run's lock has not expired yet (then retried). */
-    const runToCompletion = async (kill?: KillPoint): Promise<RunRecord> => {
+    /** Runs once more whenever a run exits 3 because the lock of the run killed before has not expired yet. */
+    const runRetryingWhileLocked = async (kill?: KillPoint): Promise<RunRecord> => {
       for (;;) {
         const record = await runOnce(kill);
         if (record.exit.code === 3) {
@@ -232,7 +233,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       const changed = new Set<string>();
       for (let i = 0; i < 3; i++) changed.add(FEEDS[Math.floor(random() * FEEDS.length)]!.id);
       for (const feedId of changed) world.add(feedId, 1 + Math.floor(random() * 2));
-      const record = await runToCompletion(kill);
+      const record = await runRetryingWhileLocked(kill);
       if (!record.killed) {
         // The kill point was not reached (e.g. fewer messages than k): the run must have completed cleanly.
         expect(record.exit.code, record.exit.stderr).toBe(0);
@@ -242,7 +243,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
     // Drain: runs without faults until one sends nothing.
     const drain: RunRecord[] = [];
     for (let i = 0; i < 3; i++) {
-      const record = await runToCompletion();
+      const record = await runRetryingWhileLocked();
       expect(record.exit.code, record.exit.stderr).toBe(0);
       drain.push(record);
       if (record.messages === 0) break;

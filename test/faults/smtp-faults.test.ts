@@ -4,10 +4,13 @@
  * for one recipient and is down for a whole cycle. New entries appear between cycles. After the faults clear, every
  * subscriber has every entry of their selection exactly once; the 550 subscriber bounces, is marked bouncing after 3
  * cycles and, once their address is fixed, gets the whole backlog exactly once.
+ *
+ * And the one ambiguity SMTP itself has: the connection breaks after the server took a message but before its reply.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedServer } from '../helpers/feed-server.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -24,6 +27,7 @@ import {
   type WorldFeed,
   type WorldSubscriber,
 } from './helpers/digest-world.js';
+import { startSlowSmtpSink, type SlowSmtpSink } from './helpers/slow-smtp-sink.js';
 
 const SECRET = 'faults-secret-0123456789abcdef';
 
@@ -225,5 +229,57 @@ describe('SMTP faults across cycles: nothing lost, nothing doubled', () => {
     const later = new Date(sentAt.getTime() + 91 * 86_400_000);
     expect(verifyUnsubscribeToken(SECRET, token, { now: later })).toEqual({ ok: false, reason: 'expired' });
     expect(verifyUnsubscribeToken(SECRET, token, { now: new Date(sentAt.getTime() + 89 * 86_400_000) }).ok).toBe(true);
+  });
+});
+
+describe('a connection lost after the server took the message (RFC 1047): the one SMTP ambiguity', () => {
+  let feedServer: FeedServer;
+  let world: GrowingFeeds;
+  let sink: SlowSmtpSink;
+  let dir: string;
+
+  beforeAll(async () => {
+    feedServer = await FeedServer.start();
+    world = new GrowingFeeds(feedServer, FEEDS);
+    for (const feed of FEEDS) world.add(feed.id, 2);
+    sink = await startSlowSmtpSink();
+    dir = await mkdtemp(path.join(tmpdir(), 'pd-smtp-ambiguous-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all([feedServer?.close(), sink?.stop()]);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the retry sends that digest again with the same Message-ID, so the copy is recognisable; nothing else repeats, nothing is lost', async () => {
+    const file = path.join(dir, 'subscribers.json');
+    await writeSubscribersFile(file, world, SUBSCRIBERS);
+    // The server records the 2nd message, then the connection breaks before its 250.
+    sink.hooks = { dropReply: (d) => d.index === 2 };
+    const result = await runCliCaptured(['run', '--subscribers', file], {
+      cwd: dir,
+      env: {
+        DIGEST_STORE_URL: `sqlite://${path.join(dir, 'store.sqlite')}`,
+        DIGEST_OUTBOX: path.join(dir, 'outbox'),
+        DIGEST_CACHE_DIR: path.join(dir, 'cache'),
+        SMTP_URL: sink.url,
+        SMTP_RETRY_BASE_MS: '20',
+        DIGEST_SECRET: SECRET,
+        DIGEST_ALLOW_PRIVATE_NETWORKS: 'true',
+      },
+    });
+    expect(result.code).toBe(0);
+    const parsed = await Promise.all(sink.deliveries.map(async (d) => ({ to: d.rcptTo[0]!, mail: await simpleParser(d.raw) })));
+    expect(parsed).toHaveLength(SUBSCRIBERS.length + 1);
+    const ids = parsed.map((p) => p.mail.messageId);
+    const twice = ids.filter((id, i) => ids.indexOf(id) !== i);
+    expect(twice).toEqual([parsed[1]!.mail.messageId]);
+    const byAddress = new Map(SUBSCRIBERS.map((s) => [s.email!, s.id]));
+    const count = countDeliveries(
+      parsed.map((p, i) => ({ subscriberId: byAddress.get(p.to)!, links: entryLinksOfText(p.mail.text ?? ''), tag: i })),
+      expectedLinks(world, SUBSCRIBERS),
+    );
+    expect(count.lost).toEqual([]);
+    expect(new Set(count.repeated.map((r) => r.subscriberId))).toEqual(new Set([byAddress.get(parsed[1]!.to)]));
   });
 });

@@ -9,8 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { simpleParser } from 'mailparser';
-import { FeedServer } from '../../helpers/feed-server.js';
+import type { FeedServer } from '../../helpers/feed-server.js';
 import { rssFeed, type TestItem } from '../../helpers/make-feed.js';
 
 /** A feed of the world. */
@@ -117,14 +116,17 @@ export function resolveSelection(subscriber: WorldSubscriber, feeds: WorldFeed[]
   return included;
 }
 
-/** Writes subscribers.json for the world; maxPerSource 100 and firstPollEntries 1000 so every entry is listed. */
-export async function writeSubscribersFile(file: string, world: GrowingFeeds, subscribers: WorldSubscriber[]): Promise<void> {
+/**
+ * Writes subscribers.json for the world. By default maxPerSource 100 and firstPollEntries 1000, so every entry is listed
+ * individually (digests never fall back to "and N more") and a feed's first poll counts all its entries as new;
+ * `settings` overrides them.
+ */
+export async function writeSubscribersFile(file: string, world: GrowingFeeds, subscribers: WorldSubscriber[], settings: Record<string, unknown> = {}): Promise<void> {
   await writeFile(
     file,
     JSON.stringify(
       {
-        // Every entry listed individually: digests never fall back to "and N more", so each entry is countable.
-        settings: { title: 'Fault digest', timezone: 'UTC', firstPollEntries: 1000, maxPerSource: 100 },
+        settings: { title: 'Fault digest', timezone: 'UTC', firstPollEntries: 1000, maxPerSource: 100, ...settings },
         feeds: world.feeds.map((f) => ({ id: f.id, url: world.url(f.id), tags: f.tags })),
         subscribers: subscribers.map((s) => ({
           id: s.id,
@@ -148,23 +150,6 @@ export interface ReceivedDigest {
   /** Free-form origin (e.g. run number) used to attribute repeats. */
   tag: number;
   messageId?: string;
-}
-
-/** Parses raw RFC 5322 messages into ReceivedDigests (recipient address -> subscriber id via `byAddress`). */
-export async function digestsFromRawEmails(
-  messages: Array<{ raw: Buffer; tag: number; rcptTo: string[] }>,
-  byAddress: Map<string, string>,
-): Promise<ReceivedDigest[]> {
-  const out: ReceivedDigest[] = [];
-  for (const message of messages) {
-    const parsed = await simpleParser(message.raw);
-    for (const rcpt of message.rcptTo) {
-      const subscriberId = byAddress.get(rcpt.toLowerCase());
-      if (!subscriberId) throw new Error(`message to unknown recipient ${rcpt}`);
-      out.push({ subscriberId, links: entryLinksOfText(parsed.text ?? ''), tag: message.tag, messageId: parsed.messageId });
-    }
-  }
-  return out;
 }
 
 /** How often each subscriber got each entry, against what they should have got exactly once. */

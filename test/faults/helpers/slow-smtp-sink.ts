@@ -6,7 +6,7 @@
  *   - beforeReply: the message is recorded as accepted, the client has not seen the 250 yet;
  *   - afterReply: the 250 went out.
  * A message is recorded (counted as delivered) before the reply: what a real server does once it has the whole message,
- * and the conservative choice for counting duplicates.
+ * and the conservative choice for counting duplicates. `dropReply` cuts the connection instead of replying.
  */
 import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -29,6 +29,11 @@ export interface SlowSinkHooks {
   afterReply?: (delivery: SlowDelivery) => void;
   /** A client connected (in a digest run: rendering is done, sending starts). */
   onConnection?: () => void;
+  /**
+   * Return true to cut the connection instead of replying 250 to this (already recorded) message: the ambiguous failure
+   * of RFC 1047, where the server has the message and the client cannot know.
+   */
+  dropReply?: (delivery: SlowDelivery) => boolean;
 }
 
 /** A running slow sink. */
@@ -47,6 +52,7 @@ export interface SlowSmtpSink {
 /** Start a slow sink on 127.0.0.1 with an OS-chosen port. */
 export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Promise<SlowSmtpSink> {
   const sockets = new Set<Socket>();
+  const socketsByPort = new Map<number, Socket>();
   const sink: SlowSmtpSink = {
     url: '',
     port: 0,
@@ -75,6 +81,10 @@ export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Pro
           };
           sink.deliveries.push(delivery);
           sink.hooks.beforeReply?.(delivery);
+          if (sink.hooks.dropReply?.(delivery)) {
+            socketsByPort.get(session.remotePort)?.destroy();
+            return;
+          }
           callback();
           sink.hooks.afterReply?.(delivery);
         }, sink.delayMs);
@@ -85,7 +95,12 @@ export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Pro
   server.on('error', () => {});
   server.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    const port = socket.remotePort;
+    if (port !== undefined) socketsByPort.set(port, socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (port !== undefined && socketsByPort.get(port) === socket) socketsByPort.delete(port);
+    });
     sink.hooks.onConnection?.();
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,384 @@
+/**
+ * Peer comparison (issue 7): planet-digest against rss2email (Debian `r2e`, digest mode) on the same workload: the
+ * peer-bench scripts' 220 feeds (20 items of 1–2 KB HTML each) served on 127.0.0.1 with nginx-like conditional GET,
+ * and their SMTP sink with duplicate accounting. Runs the two tools alternately (A B A B…) for --reps pairs through
+ * the scenarios of bench_r2e.py — first run, nothing changed (all 304), 5 new items in 50 feeds, nothing changed but
+ * the server ignores conditional GET — each tool as a process under /usr/bin/time -v, and prints median wall time,
+ * CPU time and peak RSS of both and their ratios. planet-digest's first run is measured with a cold template cache
+ * (MJML compiles the template) and a warm one (compiled by an earlier start), both on a fresh store. Prints figures;
+ * never fails on speed.
+ *
+ *   npm run bench:peer                   # 5 pairs
+ *   npm run bench:peer -- --reps 3 --json
+ *   npm run bench:peer -- --profile      # plus one profiled planet-digest chain: artifacts/peer-bench-DATE/SCENARIO/*.cpuprofile
+ *
+ * Needs: apt-get install -y rss2email python3-aiosmtpd time; the peer scripts in ../shared/peer-bench (PEERBENCH_SRC).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatMachine, machineInfo } from './lib/machine-info.js';
+import { median } from './lib/stats.js';
+import { fixed, textTable } from './lib/text-table.js';
+import type { CpuProfile } from './lib/cpu-profile.js';
+import { checkPrerequisites } from './peer/check-prerequisites.js';
+import { ensureBuild } from './peer/ensure-build.js';
+import { dropSpool, startPeerWorkload, type PeerWorkload } from './peer/peer-workload.js';
+import { buildR2eTemplate, copyR2eState, duplicateStats, entryKeysOf, newPdState, runPd, runR2e, writePdSubscribers, type PdState, type R2eState } from './peer/peer-tools.js';
+import type { TimedRun } from './peer/time-v.js';
+import { formatProfileSummary } from './planet/cpu-profiler.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const USAGE = `usage: npm run bench:peer -- [--reps N] [--json] [--profile] [--keep]
+  --reps N     pairs of runs (default 5); medians are printed
+  --json       print one JSON object as the last line
+  --profile    after the measured pairs, run one planet-digest chain with --cpu-prof (artifacts/) and print top functions
+  --keep       keep the temporary PEERBENCH_DIR (logs, spooled messages) and print its path
+Environment: PEERBENCH_SRC = folder with gen_feeds.py, http_server.py, smtp_sink.py (default ../shared/peer-bench)
+`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      reps: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const reps = opts.reps === undefined ? 5 : Number(opts.reps);
+if (!Number.isInteger(reps) || reps < 1) {
+  process.stderr.write(`--reps must be a positive integer, got "${opts.reps}"\n`);
+  process.exit(2);
+}
+
+type Tool = 'pd' | 'pd-cold' | 'r2e';
+type Scenario = 'a_first' | 'b_nochange' | 'c_bump' | 'd_nochange_no304';
+const SCENARIOS: Array<{ id: Scenario; label: string; expectedEntries: number }> = [
+  { id: 'a_first', label: 'first run, sends everything', expectedEntries: 4400 },
+  { id: 'b_nochange', label: 'nothing changed (220 × 304)', expectedEntries: 0 },
+  { id: 'c_bump', label: '+5 items in 50 feeds', expectedEntries: 250 },
+  { id: 'd_nochange_no304', label: 'nothing changed, server ignores conditional GET', expectedEntries: 0 },
+];
+const EXPECTED_MESSAGES: Record<'pd' | 'r2e', Record<Scenario, number>> = {
+  r2e: { a_first: 220, b_nochange: 0, c_bump: 50, d_nochange_no304: 0 },
+  pd: { a_first: 1, b_nochange: 0, c_bump: 1, d_nochange_no304: 0 },
+};
+const TOOL_LABEL: Record<Tool, string> = { pd: 'planet-digest', 'pd-cold': 'planet-digest (cold template cache)', r2e: 'rss2email (digest)' };
+/** The issue's baseline for rss2email digest mode on this kind of machine (medians of 3). */
+const BASELINE: Partial<Record<Scenario, string>> = { a_first: '12.2 s / 33 MB', b_nochange: '0.81 s', c_bump: '2.69 s', d_nochange_no304: '5.11 s' };
+
+interface Row {
+  rep: number;
+  scenario: Scenario;
+  tool: Tool;
+  run: TimedRun;
+  messages: number;
+  bytes: number;
+  entries: number;
+  dupsWithin: number;
+  resent: number;
+  http200: number;
+  http304: number;
+  httpOther: number;
+  errorLines: number;
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const out = (text = ''): void => void process.stdout.write(`${text}\n`);
+
+function errorLines(file: string, tool: Tool): number {
+  const text = readFileSync(file, 'utf8');
+  if (tool === 'r2e') return (text.match(/\[(ERROR|CRITICAL)\]|Traceback/g) ?? []).length;
+  // planet-digest logs JSON lines when stderr is not a terminal: pino levels 50 (error) and 60 (fatal); plus CLI errors.
+  return text.split('\n').filter((l) => /"level":(50|60)/.test(l) || l.startsWith('error:')).length;
+}
+
+async function measure(w: PeerWorkload, scenario: Scenario, tool: Tool, rep: number, seen: Set<string>, run: () => Promise<TimedRun>): Promise<Row> {
+  const mark = w.mark();
+  const result = await run();
+  await new Promise((r) => setTimeout(r, 200)); // the sink logs before it answers 250; this is belt and braces
+  const messages = w.messagesSince(mark);
+  const requests = w.requestsSince(mark);
+  const keys: string[] = [];
+  for (const m of messages) keys.push(...(await entryKeysOf(m, tool === 'r2e' ? 'r2e' : 'pd')));
+  dropSpool(messages);
+  const dups = duplicateStats(keys, seen);
+  for (const k of keys) seen.add(k);
+  const row: Row = {
+    rep,
+    scenario,
+    tool,
+    run: result,
+    messages: messages.length,
+    bytes: messages.reduce((s, m) => s + m.bytes, 0),
+    entries: keys.length,
+    dupsWithin: dups.within,
+    resent: dups.resent,
+    http200: requests.filter((r) => r.status === 200).length,
+    http304: requests.filter((r) => r.status === 304).length,
+    httpOther: requests.filter((r) => r.status !== 200 && r.status !== 304).length,
+    errorLines: errorLines(result.stderrFile, tool),
+  };
+  log(
+    `[rep ${rep}] ${scenario.padEnd(16)} ${tool.padEnd(7)} wall ${fixed(result.wallS, 2).padStart(6)} s  cpu ${fixed(result.cpuS, 2).padStart(6)} s  rss ${fixed(result.maxRssMb).padStart(4)} MB  ` +
+      `msgs ${row.messages}  entries ${row.entries}  dup ${row.dupsWithin}  resent ${row.resent}  http 200/304 ${row.http200}/${row.http304}  exit ${result.exitStatus}${row.errorLines ? `  errors ${row.errorLines} (see ${result.stderrFile})` : ''}`,
+  );
+  return row;
+}
+
+function largestProfile(dir: string): CpuProfile | undefined {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  // Node writes one profile per thread; the main thread's is the largest.
+  const best = files.sort((a, b) => statSync(path.join(dir, b)).size - statSync(path.join(dir, a)).size)[0];
+  return best ? (JSON.parse(readFileSync(path.join(dir, best), 'utf8')) as CpuProfile) : undefined;
+}
+
+async function main(): Promise<number> {
+  const peerSrc = path.resolve(process.env.PEERBENCH_SRC ?? path.join(ROOT, '..', 'shared', 'peer-bench'));
+  const problems = checkPrerequisites(peerSrc);
+  if (problems.length > 0) {
+    process.stderr.write(`The peer benchmark cannot run on this machine yet:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    return 2;
+  }
+  const build = ensureBuild(ROOT, log);
+  const machine = machineInfo();
+  const load0 = os.loadavg();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'planet-digest-peerbench-'));
+  log(`PEERBENCH_DIR=${tmp} (scripts copied from ${peerSrc})`);
+  const w = await startPeerWorkload(peerSrc, tmp);
+  const rows: Row[] = [];
+  const profiles: Array<{ scenario: Scenario; dir: string }> = [];
+  try {
+    const logs = path.join(tmp, 'logs');
+    log(`feeds on http://127.0.0.1:${w.httpPort}/feeds/, SMTP sink on 127.0.0.1:${w.smtpPort}; building the rss2email state (${w.feeds.length} feeds)…`);
+    const template = buildR2eTemplate(path.join(tmp, 'r2e', 'template'), w.smtpPort, w.feeds);
+    const subscribersFile = path.join(tmp, 'pd', 'subscribers.json');
+    newPdState(path.join(tmp, 'pd'), subscribersFile, path.join(tmp, 'pd', 'unused-cache'));
+    writePdSubscribers(subscribersFile, w.feeds);
+
+    const runChain = async (rep: number, chain: { r2e?: R2eState; pd: PdState; pdCold?: PdState; profileDir?: string }): Promise<void> => {
+      const seen: Record<Tool, Set<string>> = { pd: new Set(), 'pd-cold': new Set(), r2e: new Set() };
+      const pdArgs = (scenario: Scenario): string[] => {
+        if (!chain.profileDir) return [];
+        const dir = path.join(chain.profileDir, scenario);
+        profiles.push({ scenario, dir });
+        return ['--cpu-prof', '--cpu-prof-dir', dir];
+      };
+      const step = async (scenario: Scenario): Promise<void> => {
+        const prefix = (tool: Tool): string => path.join(logs, `rep${rep}-${scenario}-${tool}`);
+        const pdRow = (tool: Tool, state: PdState) => measure(w, scenario, tool, rep, seen[tool], () => runPd(ROOT, state, w.smtpPort, prefix(tool), w.env, pdArgs(scenario)));
+        if (scenario === 'a_first' && chain.pdCold) rows.push(await pdRow('pd-cold', chain.pdCold));
+        if (chain.r2e && scenario === 'a_first') {
+          // First run: cold planet-digest, rss2email, then planet-digest with the cache the cold run wrote.
+          const r2e = chain.r2e;
+          rows.push(await measure(w, scenario, 'r2e', rep, seen.r2e, () => runR2e(r2e, prefix('r2e'), w.env)));
+          rows.push(await pdRow('pd', chain.pd));
+          return;
+        }
+        const pd = await pdRow('pd', chain.pd);
+        if (!chain.profileDir) rows.push(pd);
+        if (chain.r2e) {
+          const r2e = chain.r2e;
+          rows.push(await measure(w, scenario, 'r2e', rep, seen.r2e, () => runR2e(r2e, prefix('r2e'), w.env)));
+        }
+      };
+      w.setConditionalGet(true);
+      w.gen('reset');
+      await step('a_first');
+      await step('b_nochange');
+      await new Promise((r) => setTimeout(r, 1100)); // the bumped feeds need a later whole-second mtime
+      w.gen('bump', '--feeds', '50', '--items', '5');
+      await step('c_bump');
+      w.setConditionalGet(false);
+      await step('d_nochange_no304');
+      w.setConditionalGet(true);
+    };
+
+    for (let rep = 1; rep <= reps; rep++) {
+      const repDir = path.join(tmp, `rep${rep}`);
+      const cache = path.join(repDir, 'pd-cache');
+      await runChain(rep, {
+        r2e: copyR2eState(template, path.join(repDir, 'r2e')),
+        pdCold: newPdState(path.join(repDir, 'pd-cold'), subscribersFile, cache),
+        pd: newPdState(path.join(repDir, 'pd'), subscribersFile, cache),
+      });
+      if (!opts.keep) rmSync(repDir, { recursive: true, force: true });
+    }
+
+    if (opts.profile) {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const profileDir = path.join(ROOT, 'artifacts', `peer-bench-${stamp}`);
+      log(`profiled planet-digest chain (not part of the figures) → ${path.relative(ROOT, profileDir)}`);
+      const cache = path.join(tmp, 'profile', 'pd-cache');
+      // Warm the cache with an unmeasured run, so the profiled first run is the warm-cache case.
+      const warm = newPdState(path.join(tmp, 'profile', 'warm-up'), subscribersFile, cache);
+      w.gen('reset');
+      await runPd(ROOT, warm, w.smtpPort, path.join(logs, 'profile-warm-up'), w.env);
+      await runChain(0, { pd: newPdState(path.join(tmp, 'profile', 'pd'), subscribersFile, cache), profileDir });
+    }
+  } finally {
+    await w.close();
+  }
+
+  // ---- figures ----
+  const pick = (scenario: Scenario, tool: Tool) => rows.filter((r) => r.scenario === scenario && r.tool === tool);
+  const med = (rs: Row[], f: (r: Row) => number): number => median(rs.map(f));
+  const detailRows: string[][] = [];
+  for (const s of SCENARIOS) {
+    for (const tool of ['r2e', 'pd-cold', 'pd'] as Tool[]) {
+      const rs = pick(s.id, tool);
+      if (rs.length === 0) continue;
+      const expectedMessages = EXPECTED_MESSAGES[tool === 'r2e' ? 'r2e' : 'pd'][s.id];
+      detailRows.push([
+        s.id,
+        TOOL_LABEL[tool],
+        fixed(med(rs, (r) => r.run.wallS), 2),
+        fixed(med(rs, (r) => r.run.cpuS), 2),
+        fixed(med(rs, (r) => r.run.maxRssMb)),
+        `${[...new Set(rs.map((r) => r.messages))].join('/')} (${expectedMessages})`,
+        fixed(med(rs, (r) => r.bytes) / 1024),
+        `${[...new Set(rs.map((r) => r.entries))].join('/')} (${s.expectedEntries})`,
+        `${rs.reduce((n, r) => n + r.dupsWithin, 0)}/${rs.reduce((n, r) => n + r.resent, 0)}`,
+        [...new Set(rs.map((r) => `${r.http200}/${r.http304}`))].join(' '),
+        [...new Set(rs.map((r) => r.run.exitStatus))].join('/'),
+        rs.map((r) => fixed(r.run.wallS, 2)).join(' '),
+      ]);
+    }
+  }
+  const ratio = (scenario: Scenario, pdTool: Tool) => {
+    const r2e = pick(scenario, 'r2e');
+    const pd = pick(scenario, pdTool);
+    if (r2e.length === 0 || pd.length === 0) return undefined;
+    const m = (rs: Row[], f: (r: Row) => number) => med(rs, f);
+    return {
+      r2eWall: m(r2e, (r) => r.run.wallS),
+      pdWall: m(pd, (r) => r.run.wallS),
+      r2eCpu: m(r2e, (r) => r.run.cpuS),
+      pdCpu: m(pd, (r) => r.run.cpuS),
+      r2eRss: m(r2e, (r) => r.run.maxRssMb),
+      pdRss: m(pd, (r) => r.run.maxRssMb),
+    };
+  };
+  const goalOf: Partial<Record<Scenario, number>> = { a_first: 10, b_nochange: 1.5 };
+  const compareRows: string[][] = [];
+  const jsonScenarios: Record<string, unknown> = {};
+  for (const s of SCENARIOS) {
+    for (const pdTool of (s.id === 'a_first' ? ['pd', 'pd-cold'] : ['pd']) as Tool[]) {
+      const r = ratio(s.id, pdTool);
+      if (!r) continue;
+      const speedup = r.r2eWall / r.pdWall;
+      const goal = goalOf[s.id];
+      const rssRatio = r.pdRss / r.r2eRss;
+      compareRows.push([
+        `${s.label}${pdTool === 'pd-cold' ? ' — cold template cache' : s.id === 'a_first' ? ' — warm template cache' : ''}`,
+        `${fixed(r.r2eWall, 2)} / ${fixed(r.pdWall, 2)}`,
+        `${fixed(speedup, 2)}×`,
+        `${fixed(r.r2eCpu, 2)} / ${fixed(r.pdCpu, 2)}`,
+        `${fixed(r.r2eCpu / r.pdCpu, 2)}×`,
+        `${fixed(r.r2eRss)} / ${fixed(r.pdRss)}`,
+        `${fixed(rssRatio, 2)}×`,
+        goal ? `≥ ${goal}× faster: ${speedup >= goal ? 'met' : 'not met'}; ` + `RSS ≤ 3×: ${rssRatio <= 3 ? 'met' : 'not met'}` : `RSS ≤ 3×: ${rssRatio <= 3 ? 'met' : 'not met'}`,
+        BASELINE[s.id] ?? '',
+      ]);
+      const round2 = (n: number): number => Number(n.toFixed(2));
+      jsonScenarios[`${s.id}${pdTool === 'pd-cold' ? '_cold' : ''}`] = {
+        r2e_wall_s: round2(r.r2eWall),
+        pd_wall_s: round2(r.pdWall),
+        speedup: round2(speedup),
+        r2e_cpu_s: round2(r.r2eCpu),
+        pd_cpu_s: round2(r.pdCpu),
+        r2e_rss_mb: Math.round(r.r2eRss),
+        pd_rss_mb: Math.round(r.pdRss),
+        rss_ratio: Number(rssRatio.toFixed(2)),
+      };
+    }
+  }
+
+  out(`planet-digest vs rss2email (npm run bench:peer): ${reps} pair${reps === 1 ? '' : 's'} of runs, A B A B…, medians; every run a process under /usr/bin/time -v`);
+  out(`machine: ${formatMachine(machine)}; load average ${load0.map((l) => l.toFixed(1)).join(' ')} at start, ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at end`);
+  out(
+    `workload: peer-bench gen_feeds.py (220 feeds × 20 items, 1–2 KB HTML), http_server.py --mode nginx (ETag + Last-Modified on 200 and 304), smtp_sink.py (aiosmtpd), ` +
+      `on 127.0.0.1, copied to a temporary PEERBENCH_DIR; one subscriber receiving all feeds`,
+  );
+  out(
+    `rss2email ${readR2eVersion()}: digest = True (one digest per feed), email-protocol smtp. planet-digest: \`node bin/planet-digest.js run\` from dist/` +
+      `${build.built ? ` (built for this run: ${build.reason})` : ''}, one digest for the subscriber, firstPollEntries 20 and maxPerSource 20 (a first run sends every entry), ` +
+      `SQLite store, fresh for each first run; "cold template cache": MJML compiles the template in that run; "warm": the cache the cold run wrote is used, MJML is not loaded. ` +
+      `planet-digest polls at most 2 feeds per host at once, and all 220 feeds are on one host here.`,
+  );
+  out();
+  out(
+    textTable(
+      ['scenario', 'tool', 'wall s', 'CPU s', 'peak RSS MB', 'messages (exp.)', 'KB sent', 'entries (exp.)', 'dup/resent', 'HTTP 200/304', 'exit', 'wall samples s'],
+      detailRows,
+      new Set([2, 3, 4, 6]),
+    ),
+  );
+  out();
+  out(
+    textTable(
+      ['scenario', 'wall s r2e / pd', 'speedup', 'CPU s r2e / pd', 'CPU ratio', 'RSS MB r2e / pd', 'RSS pd/r2e', 'goal', 'issue baseline (r2e)'],
+      compareRows,
+    ),
+  );
+  out();
+  out('Entries are counted per entry key: (X-RSS-Feed, X-RSS-ID) for rss2email, the entry links in the text part for planet-digest. dup = repeated inside one run; resent = delivered by an earlier run of the same chain.');
+
+  if (profiles.length > 0) {
+    for (const p of profiles) {
+      const profile = largestProfile(p.dir);
+      if (!profile) continue;
+      out();
+      out(`CPU profile of planet-digest, ${p.scenario} (warm template cache): ${path.relative(ROOT, p.dir)}`);
+      out(formatProfileSummary(profile, ROOT, 15).text);
+    }
+  }
+  if (opts.keep) out(`\nlogs and spooled messages kept in ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+  if (opts.json) {
+    out(
+      JSON.stringify({
+        machine: formatMachine(machine),
+        load_average: load0.map((l) => Number(l.toFixed(2))),
+        reps,
+        built_dist: build.built,
+        scenarios: jsonScenarios,
+        runs: rows.map((r) => ({ rep: r.rep, scenario: r.scenario, tool: r.tool, wall_s: r.run.wallS, cpu_s: Number(r.run.cpuS.toFixed(2)), rss_mb: Math.round(r.run.maxRssMb), messages: r.messages, bytes: r.bytes, entries: r.entries, dups: r.dupsWithin, resent: r.resent, exit: r.run.exitStatus })),
+      }),
+    );
+  }
+  return 0;
+}
+
+function readR2eVersion(): string {
+  try {
+    const status = readFileSync('/var/lib/dpkg/status', 'utf8');
+    const m = /Package: rss2email\n(?:[^\n]+\n)*?Version: ([^\n]+)/.exec(status);
+    return m ? m[1]! : '(version unknown)';
+  } catch {
+    return '(version unknown)';
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`peer-bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+}

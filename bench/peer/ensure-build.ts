@@ -1,0 +1,51 @@
+/**
+ * The peer benchmark runs the real CLI from the compiled dist/ (what users run); this builds it first when dist/ is
+ * missing or older than src/, and says so.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtimeMs(full));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** What ensureBuild did. */
+export interface BuildStatus {
+  built: boolean;
+  reason?: string;
+  ms?: number;
+  /** tsc reported errors but still emitted dist/ (other files mid-edit): the first lines of its output. */
+  warnings?: string;
+}
+
+/** Build dist/ with `npm run build` when dist/cli/main.js is missing or older than the newest file under src/. */
+export function ensureBuild(root: string, log: (line: string) => void): BuildStatus {
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  let reason: string | undefined;
+  if (!existsSync(main)) reason = 'dist/ is missing';
+  else {
+    const distNewest = newestMtimeMs(path.join(root, 'dist'));
+    const srcNewest = newestMtimeMs(path.join(root, 'src'));
+    if (srcNewest > distNewest) reason = `dist/ is older than src/ (src changed ${new Date(srcNewest).toISOString()})`;
+  }
+  if (!reason) return { built: false };
+  log(`${reason}: running npm run build…`);
+  const started = Date.now();
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+  const ms = Date.now() - started;
+  if (result.status !== 0) {
+    if (!existsSync(main)) throw new Error(`npm run build failed and produced no dist/cli/main.js:\n${result.stdout}${result.stderr}`);
+    const warnings = `${result.stdout}${result.stderr}`.split('\n').filter((l) => /error TS/.test(l)).slice(0, 5).join('\n');
+    log(`npm run build reported type errors but emitted dist/ (${(ms / 1000).toFixed(1)} s); benchmarking what was emitted:\n${warnings}`);
+    return { built: true, reason, ms, warnings };
+  }
+  log(`built dist/ in ${(ms / 1000).toFixed(1)} s`);
+  return { built: true, reason, ms };
+}
