@@ -42,8 +42,8 @@ const USAGE = `usage: npm run bench -- [options]
   --json                   print one JSON object as the last line
   --profile                CPU-profile each cycle of run 1 into artifacts/*.cpuprofile and print top self-time functions
   --verbose                memory snapshots (RSS, V8 heap, external) at the end of each segment of a cycle
-  --matrix                 growth matrix, each point in its own process (--runs per point, --point-timeout cap)
-  --point-timeout S        matrix: give up on a point after S seconds (default 900)
+  --matrix                 growth matrix, each point in its own process (--runs per point, default 1; --point-timeout cap)
+  --point-timeout S        matrix: give up on a point after S seconds (default 1800)
 `;
 
 function intOpt(value: string | undefined, name: string, fallback: number, min = 0): number {
@@ -119,6 +119,8 @@ const options: PlanetBenchOptions = {
 };
 
 const machine = machineInfo();
+/** Runs per matrix point: 1 unless --runs says otherwise (a 50,000-subscriber point takes many minutes). */
+const matrixRuns = v.runs === undefined ? 1 : options.runs;
 const out = (text = ''): void => void process.stdout.write(`${text}\n`);
 
 try {
@@ -186,7 +188,8 @@ async function runSingle(): Promise<void> {
 /** One point of the growth matrix: this script with --json in a fresh process, so each point's RSS is its own. */
 async function runPoint(feeds: number, emailSubscribers: number, timeoutS: number): Promise<Record<string, unknown> | { error: string }> {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--json', '--feeds', String(feeds), '--email-subscribers', String(emailSubscribers)];
-  for (const name of ['slack-subscribers', 'runs', 'entries', 'html-chars', 'first-poll-entries', 'max-per-source', 'change', 'smtp-connections', 'send-concurrency', 'feed-concurrency', 'per-host', 'seed'] as const) {
+  args.push('--runs', String(matrixRuns));
+  for (const name of ['slack-subscribers', 'entries', 'html-chars', 'first-poll-entries', 'max-per-source', 'change', 'smtp-connections', 'send-concurrency', 'feed-concurrency', 'per-host', 'seed'] as const) {
     const value = v[name];
     if (value !== undefined) args.push(`--${name}`, String(value));
   }
@@ -208,7 +211,7 @@ async function runPoint(feeds: number, emailSubscribers: number, timeoutS: numbe
 }
 
 async function runMatrix(): Promise<void> {
-  const timeoutS = intOpt(v['point-timeout'], 'point-timeout', 900, 10);
+  const timeoutS = intOpt(v['point-timeout'], 'point-timeout', 1800, 10);
   const points: Array<[number, number]> = [
     [500, 1_000],
     [500, 10_000],
@@ -226,7 +229,7 @@ async function runMatrix(): Promise<void> {
     const took = (Date.now() - started) / 1000;
     results.push({ feeds, email_subscribers: subs, ...r });
     if ('error' in r) {
-      rows.push([String(feeds), String(subs), `— (${r.error})`, '', '', '', '', '', '', '', '', '']);
+      rows.push([String(feeds), String(subs), `— (${r.error})`, '', '', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     const n = (key: string, obj: Record<string, unknown> = r): number => Number(obj[key]);
@@ -234,7 +237,9 @@ async function runMatrix(): Promise<void> {
     rows.push([
       String(feeds),
       String(n('subscribers')),
+      String(n('digests')),
       fixed(n('cycle_ms') / 1000, 1),
+      fixed(n('cpu_ms') / 1000, 1),
       fixed(n('fetch_ms') / 1000, 1),
       fixed(n('parse_ms') / 1000, 1),
       `${n('digests_rendered')}`,
@@ -246,14 +251,14 @@ async function runMatrix(): Promise<void> {
       `${fixed(took)} s`,
     ]);
   }
-  out(`planet-digest growth matrix (npm run bench -- --matrix), each point in its own process, medians of ${v.runs ?? 3} runs per point`);
+  out(`planet-digest growth matrix (npm run bench -- --matrix), each point in its own process, ${matrixRuns === 1 ? '1 run' : `medians of ${matrixRuns} runs`} per point (cycle 1 = first poll, cycle 2 = 10% of feeds changed); wall times on a shared machine, see CPU`);
   out(`machine: ${formatMachine(machine)}; load average at start ${load0.map((l) => l.toFixed(1)).join(' ')}`);
   out();
   out(
     textTable(
-      ['feeds', 'subscribers', 'cycle 1 s', 'fetch s', 'parse s', 'rendered', 'render s', 'send s', 'send msg/s', 'peak RSS MB', 'cycle 2 s', 'point took'],
+      ['feeds', 'subscribers', 'digests sent', 'cycle 1 wall s', 'CPU s', 'fetch s', 'parse s', 'rendered', 'render s', 'send s', 'send msg/s', 'peak RSS MB', 'cycle 2 wall s', 'point took'],
       rows,
-      new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+      new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]),
     ),
   );
   if (v.json) out(JSON.stringify({ machine: formatMachine(machine), points: results }));

@@ -103,6 +103,7 @@ export function runPd(root: string, state: PdState, smtpPort: number, logPrefix:
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     MAIL_FROM: 'Planet digest <digest@example.org>',
     DIGEST_SECRET: 'peer-bench-secret-0123456789abcdef',
+    DIGEST_BASE_URL: 'https://digest.example.org',
     DIGEST_STORE_URL: `sqlite://${state.storeFile}`,
     DIGEST_CACHE_DIR: state.cacheDir,
     DIGEST_OUTBOX: path.join(state.dir, 'outbox'),

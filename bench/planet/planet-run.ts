@@ -88,6 +88,13 @@ export async function runPlanetBench(options: PlanetBenchOptions): Promise<Plane
   let feedServer: FeedServerProcess | undefined;
   let smtp: ChildServer<{ origin: string; port: number }> | undefined;
   let slack: ChildServer<{ origin: string; port: number }> | undefined;
+  // Stopped from outside (the growth matrix's time cap): still remove the temp files; the servers exit on their own
+  // when their IPC channel or stdin closes.
+  const onTerm = (): void => {
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(143);
+  };
+  process.once('SIGTERM', onTerm);
   try {
     log(`generating ${options.feeds} feeds × ${options.entries} entries in the feed server process…`);
     [feedServer, smtp, slack] = await Promise.all([
@@ -205,6 +212,7 @@ export async function runPlanetBench(options: PlanetBenchOptions): Promise<Plane
       processMaxRssBytes: processMaxRssBytes(),
     };
   } finally {
+    process.off('SIGTERM', onTerm);
     await Promise.allSettled([feedServer?.close(), smtp?.close(), slack?.close()]);
     rmSync(tmp, { recursive: true, force: true });
   }

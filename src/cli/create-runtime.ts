@@ -45,6 +45,11 @@ export interface RuntimeOptions {
 /** The composition root: builds everything a cycle needs from the environment and subscribers.json. */
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { env, config, logger } = options;
+  if (options.requireSecret && env.email.smtpUrl && !env.unsubscribe.baseUrl) {
+    throw new ConfigError('environment', [{ path: 'DIGEST_BASE_URL', message: 'required when SMTP_URL is set: it is where the unsubscribe links in every email point' }], {
+      hint: 'Set DIGEST_BASE_URL to the public https address of `planet-digest serve` (or `daemon --serve`), e.g. https://digest.example.org.',
+    });
+  }
   if (options.requireSecret && env.email.smtpUrl && !env.unsubscribe.secret) {
     throw new ConfigError('environment', [{ path: 'DIGEST_SECRET', message: 'required when SMTP_URL is set: one-click unsubscribe links (RFC 8058) are signed with it' }], {
       hint: 'Set DIGEST_SECRET to a long random value, e.g. DIGEST_SECRET=$(openssl rand -hex 32), and keep it stable.',
@@ -52,7 +57,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   const store = await openStore(env.store.url, { logger });
   try {
-    const secret = env.unsubscribe.secret ?? (await localSecret(store));
+    // Previews and dry runs never write to the store, not even the local secret: a throwaway one signs their links.
+    const secret = env.unsubscribe.secret ?? (options.collect ? randomBytes(32).toString('hex') : await localSecret(store));
     const baseUrl = (env.unsubscribe.baseUrl ?? `http://${env.http.host.includes(':') ? `[${env.http.host}]` : env.http.host}:${env.http.port}`).replace(/\/+$/, '');
     const mail: MailIdentity = {
       from: env.email.from,

@@ -5,6 +5,7 @@ import { addFeed, exportOpmlFeeds, importOpmlFeeds, listFeeds, removeFeed, setFe
 import { formatTable } from '../admin/format-table.js';
 import type { FeedState } from '../model/feed.js';
 import { openStore } from '../store/open-store.js';
+import { redactStoreUrl } from '../store/store-url.js';
 import type { CliContext } from './main.js';
 import { readSubscribersDocument } from './read-subscribers-document.js';
 
@@ -37,6 +38,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .command('list')
     .description('Feed health: state, last success, last error, failures, next poll, entries known.')
     .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ planet-digest feeds list\n  $ planet-digest feeds list --json | jq \'.feeds[] | select(.state != "ok")\'')
     .action(async (opts: { json?: boolean }) => showHealth(ctx, { ...feeds.opts(), ...opts }));
 
   feeds
@@ -77,6 +79,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .argument('<opml-file>', 'OPML exported by a feed reader (Miniflux, FreshRSS, Feedly, …)')
     .option('--dry-run', 'show what would be added without writing')
     .description('Add the feeds of an OPML file; categories become tags; known URLs are skipped.')
+    .addHelpText('after', '\nExamples:\n  $ planet-digest feeds import freshrss-export.opml --dry-run\n  $ planet-digest feeds import feedly.opml')
     .action(async (opmlFile: string, opts: { dryRun?: boolean }) => {
       const xml = await readFile(path.resolve(ctx.io.cwd, opmlFile), 'utf8');
       const result = await importOpmlFeeds(file(ctx, feeds), xml, { dryRun: opts.dryRun });
@@ -134,7 +137,7 @@ async function showHealth(ctx: CliContext, opts: { subscribers?: string; json?: 
     ctx.print('No feeds yet. Add one with `planet-digest feeds add URL` or import an OPML file.');
     return;
   }
-  const when = (iso?: string) => (iso ? iso.replace('T', ' ').slice(0, 16) : '-');
+  const when = (iso?: string) => (iso ? iso.replace('T', ' ').slice(0, 16) + 'Z' : '-');
   ctx.print(
     formatTable(
       ['ID', 'STATE', 'LAST SUCCESS', 'FAILURES', 'NEXT POLL', 'ENTRIES', 'SUBS', 'LAST ERROR'],
@@ -148,6 +151,6 @@ async function showHealth(ctx: CliContext, opts: { subscribers?: string; json?: 
         String(h.subscribers),
         h.lastError ? `${h.lastErrorKind ?? 'error'}: ${h.lastError.slice(0, 60)}` : '',
       ]),
-    ),
+    ) + `\n(feed state from ${redactStoreUrl(ctx.env().store.url)}; "new" means not polled yet)`,
   );
 }

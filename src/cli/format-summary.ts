@@ -10,10 +10,14 @@ export function formatSummary(report: RunReport, options: { cwd: string; outboxD
   lines.push(
     `${report.dryRun ? 'Dry run: ' : ''}${polled} feed${polled === 1 ? '' : 's'} polled (${f.ok} updated, ${f.notModified} not modified, ${f.failed} failed${f.gone ? `, ${f.gone} gone` : ''}${f.skipped ? `; ${f.skipped} not due yet` : ''}), ` +
       `${report.entries.fresh} new entr${report.entries.fresh === 1 ? 'y' : 'ies'}` +
-      (report.entries.backlog ? ` (${report.entries.backlog} older entries of newly added feeds marked as seen)` : '') +
+      (report.entries.backlog
+        ? ` (${report.entries.backlog} older entr${report.entries.backlog === 1 ? 'y' : 'ies'} of newly added feeds ${report.dryRun ? 'would be' : ''} marked as seen)`.replace('  ', ' ')
+        : '') +
       `, in ${(report.durationMs / 1000).toFixed(1)} s.`,
   );
-  const verb = report.dryRun ? 'rendered (not sent)' : report.outboxFiles.length > 0 ? 'written' : 'sent';
+  // .eml per email and .json per Slack digest: when every digest went to the outbox, say "written", else "sent".
+  const outboxDigests = report.outboxFiles.filter((f) => f.endsWith('.eml') || f.endsWith('.json')).length;
+  const verb = report.dryRun ? 'rendered (not sent)' : outboxDigests > 0 && outboxDigests === d.sent ? 'written' : 'sent';
   if (d.sent > 0) {
     lines.push(`${d.sent} digest${d.sent === 1 ? '' : 's'} ${verb}: ${d.byChannel.email.sent} email, ${d.byChannel.slack.sent} Slack.`);
   } else if (d.failed === 0) {

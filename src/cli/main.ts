@@ -8,6 +8,7 @@ import { loadDigestConfig } from '../config/load-digest-config.js';
 import { ConfigError, DigestError, LockedError } from '../model/errors.js';
 import type { Logger } from '../model/logger.js';
 import { createLogger } from '../util/create-logger.js';
+import { loadTemplates } from '../template/load-template.js';
 import { createRuntime } from './create-runtime.js';
 import { formatSummary, summaryFields } from './format-summary.js';
 import { registerInspectCommand } from './inspect-command.js';
@@ -141,10 +142,21 @@ Examples:
       const logger = ctx.logger(io.env.DIGEST_LOG_LEVEL ?? (io.stderr.isTTY ? 'warn' : 'info'));
       const config = await loadDigestConfig(ctx.subscribersFile(opts.subscribers));
       const offset = fixedNow ? fixedNow.getTime() - Date.now() : 0;
-      const runtime = await createRuntime({ env, config, logger, now: () => new Date(Date.now() + offset), version, requireSecret: !opts.dryRun, collect: opts.dryRun });
+      const scheduled = Boolean(opts.due || fixedNow);
+      const runtime = await createRuntime({
+        env,
+        config,
+        logger,
+        now: () => new Date(Date.now() + offset),
+        version,
+        requireSecret: !opts.dryRun,
+        collect: opts.dryRun,
+        // Scheduled runs (cron) act like the daemon: feed URLs on private networks are refused unless allowed.
+        defaultAllowPrivate: !scheduled,
+      });
       try {
         runtime.deps.onProgress = (phase, done, total) => ctx.progress(phase === 'fetch' ? `polling feeds ${done}/${total}` : `sending digests ${done}/${total}`);
-        const report = await runtime.run({ dryRun: opts.dryRun, audience: opts.due || fixedNow ? 'due' : 'all', forcePoll: opts.forcePoll });
+        const report = await runtime.run({ dryRun: opts.dryRun, audience: scheduled ? 'due' : 'all', forcePoll: opts.forcePoll });
         ctx.progress(undefined);
         logger.info(summaryFields(report), 'cycle finished');
         ctx.print(formatSummary(report, { cwd: io.cwd, outboxDir: runtime.outboxDir }));
@@ -164,6 +176,7 @@ Examples:
     .command('validate')
     .description('Check subscribers.json and the environment; print every problem with its path.')
     .option('-s, --subscribers <file>', 'subscribers file')
+    .addHelpText('after', '\nExamples:\n  $ planet-digest validate\n  $ planet-digest validate --subscribers /etc/planet-digest/subscribers.json && systemctl reload planet-digest\n\nExit 0 when everything is valid, 2 with one line per problem otherwise.')
     .action(async (opts: { subscribers?: string }) => {
       const file = ctx.subscribersFile(opts.subscribers);
       const problems: string[] = [];
@@ -180,6 +193,17 @@ Examples:
       } catch (error) {
         if (error instanceof ConfigError) problems.push(...error.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)));
         else throw error;
+      }
+      // The email template too (DIGEST_TEMPLATES or the stock one): compiled and cached, so MJML mistakes show here.
+      if (problems.length === 0) {
+        try {
+          const env = ctx.env();
+          await loadTemplates({ dir: env.templatesDir, cacheDir: path.resolve(io.cwd, env.cacheDir, 'templates') });
+          summary += ' Email template OK.';
+        } catch (error) {
+          if (error instanceof DigestError && error.code === 'TEMPLATE_INVALID') problems.push(`template: ${error.message}`);
+          else throw error;
+        }
       }
       if (problems.length > 0) {
         io.stderr.write(`${path.relative(io.cwd, file) || file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${p}\n`).join('')}`);

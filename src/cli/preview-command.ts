@@ -33,7 +33,15 @@ export function registerPreviewCommand(program: Command, ctx: CliContext): void 
         const email = runtime.collected?.emails.find((m) => m.subscriberId === id);
         const slack = runtime.collected?.slack.find((m) => m.subscriberId === id);
         if (!email && !slack) {
-          ctx.print(`Nothing new for ${id} right now: every entry of their selection has been delivered.`);
+          const state = (await runtime.store.getSubscriberStates([id])).get(id);
+          const why = subscriber.paused
+            ? `${id} is paused (resume with: planet-digest subscribers resume ${id})`
+            : state?.bouncing
+              ? `${id} is marked bouncing after repeated permanent failures (${state.lastError ?? 'see the last cycle'}); fix the address to retry`
+              : !state
+                ? `${id} is new: their first digest holds what the next cycle finds`
+                : `nothing new for ${id} right now: every entry of their selection has been delivered`;
+          ctx.print(why.charAt(0).toUpperCase() + why.slice(1) + '.');
           return;
         }
         const output = email ? (opts.text ? email.text : email.html) : JSON.stringify(slack!.messages.map((m) => ({ channel: slack!.channel, ...m, unfurl_links: false, unfurl_media: false })), null, 2);

@@ -43,7 +43,12 @@ export function registerServeCommand(program: Command, ctx: CliContext): void {
       `
 Listens on DIGEST_HTTP_HOST:DIGEST_HTTP_PORT (default 127.0.0.1:8080). Put it behind your
 HTTPS reverse proxy and set DIGEST_BASE_URL to its public address, so digest emails carry
-working one-click unsubscribe links. Use "daemon --serve" to run both in one process.`,
+working one-click unsubscribe links. Use "daemon --serve" to run both in one process.
+
+Examples:
+  $ planet-digest serve
+  $ DIGEST_HTTP_PORT=9090 planet-digest serve
+  $ curl -s http://127.0.0.1:8080/healthz`,
     )
     .action(async (opts: { subscribers?: string }) => {
       const env = ctx.env();

@@ -88,7 +88,8 @@ Examples:
   subscribers
     .command('remove')
     .argument('<id>')
-    .description('Remove a subscriber.')
+    .description('Remove a subscriber (their delivery record stays; if they come back they start afresh).')
+    .addHelpText('after', '\nExample:\n  $ planet-digest subscribers remove ada')
     .action(async (id: string) => ctx.print((await removeSubscriber(file(), id)).message));
 
   subscribers

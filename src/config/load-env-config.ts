@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../model/errors.js';
+import { ConfigError, type ConfigIssue, type StoreError } from '../model/errors.js';
+import { parseStoreUrl } from '../store/store-url.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
@@ -71,6 +72,13 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
     throw new ConfigError('environment', issues, { hint: 'Fix the variables above (in the environment or in .env) and run again.' });
   }
   const e = parsed.data;
+  try {
+    // Only the form is checked here (the path base does not matter); reaching the store is openStore's job.
+    parseStoreUrl(e.DIGEST_STORE_URL, '/');
+  } catch (error) {
+    const store = error as StoreError;
+    throw new ConfigError('environment', [{ path: 'DIGEST_STORE_URL', message: store.message }], { hint: store.hint });
+  }
   return {
     subscribersFile: e.DIGEST_SUBSCRIBERS,
     store: { url: e.DIGEST_STORE_URL, retentionDays: e.DIGEST_RETENTION_DAYS, lockTtlSeconds: e.DIGEST_LOCK_TTL_SECONDS },

@@ -89,6 +89,9 @@ function reconcileConfig(feed: FeedConfig, state: FeedState | undefined): FeedSt
   if (!state) return initialFeedState(feed);
   if (state.configuredUrl === feed.url && state.feedId === feed.id) return state;
   const next: FeedState = { ...state, feedId: feed.id, url: feed.url, configuredUrl: feed.url, validators: {}, gone: false, consecutiveFailures: 0 };
+  // A new URL may serve the same posts under new ids: its next successful poll follows the first-poll rule again,
+  // so subscribers get its newest entries, not its whole archive.
+  if (state.polledOnce) next.urlChanged = true;
   delete next.failingSince;
   delete next.nextPollAt;
   return next;
@@ -157,6 +160,7 @@ export function recordParseFailure(state: FeedState, message: string, now: Date,
 /** Record a successful parse: feed title/link and entry count remembered, health reset, first-poll done. */
 export function recordParseSuccess(state: FeedState, info: { title?: string; link?: string; entryCount: number }, now: Date): FeedState {
   const next: FeedState = { ...state, entryCount: info.entryCount, polledOnce: true, consecutiveFailures: 0, lastSuccessAt: iso(now) };
+  delete next.urlChanged;
   if (info.title !== undefined) next.title = info.title;
   if (info.link !== undefined) next.link = info.link;
   delete next.failingSince;

@@ -58,4 +58,6 @@ export interface FeedState {
   entryCount: number;
   /** True once a poll succeeded; the first successful poll follows the first-poll policy. */
   polledOnce: boolean;
+  /** The configured URL changed since the last successful poll: the next one follows the first-poll policy again. */
+  urlChanged?: boolean;
 }

@@ -59,7 +59,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
           const decoded = decodeFeedBytes(result.body ?? Buffer.alloc(0), result.contentType);
           const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
           // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
-          const firstPoll = !state.polledOnce && !seenMaps.has(feed.id);
+          const firstPoll = state.urlChanged === true || (!state.polledOnce && !seenMaps.has(feed.id));
           const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {
             now,
             firstPoll,

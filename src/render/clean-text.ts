@@ -1,5 +1,6 @@
-// C0/C1 control characters and DEL (\p{Cc}); U+2028/U+2029 separators become spaces too.
-const CONTROL = /\p{Cc}/gu;
+// C0/C1 control characters and DEL (\p{Cc}), and the bidirectional overrides and isolates (U+202A–U+202E,
+// U+2066–U+2069) that let feed text reverse how a subject or title reads; U+2028/U+2029 separators become spaces too.
+const CONTROL = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
 const SEPARATORS = /[\u2028\u2029]/g;
 
 /** Makes feed text safe to place on one line: no control characters, no line breaks, collapsed whitespace. */

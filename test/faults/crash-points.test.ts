@@ -149,6 +149,7 @@ describe('crash after every store write and every accepted digest of a first-pol
       SMTP_MAX_CONNECTIONS: '1',
       MAIL_FROM: 'Digest <digest@example.org>',
       DIGEST_SECRET: 'crash-points-secret-0123456789abcdef',
+      DIGEST_BASE_URL: 'https://digest.example.org',
       DIGEST_ALLOW_PRIVATE_NETWORKS: 'true',
       DIGEST_LOCK_TTL_SECONDS: String(LOCK_TTL_SECONDS),
     };

@@ -113,6 +113,23 @@ describe('delivery state across cycles', () => {
     expect(ada[1]!.text).not.toContain('A two (while away)');
   });
 
+  it('a feed whose URL changes follows the first-poll rule again instead of flooding its archive', async () => {
+    const { rt, sent, file } = await setUp([{ id: 'ada', name: 'Ada', email: 'ada@example.org', feeds: ['a'] }]);
+    await rt.run();
+    expect(sent).toHaveLength(1);
+    // The blog moved: the new address serves its archive of 8 posts under new ids.
+    const moved: TestItem[] = Array.from({ length: 8 }, (_, i) => ({ id: `new-${i}`, title: `Moved ${i}`, link: `https://a.example/moved/${i}`, date: `2026-05-${String(10 + i).padStart(2, '0')}T00:00:00Z` }));
+    await writeFile(path.join(dir, 'a-moved.xml'), rssFeed({ title: 'A', link: 'https://a.example/', items: moved }));
+    await writeFile(file, JSON.stringify({ settings: { firstPollEntries: 5 }, feeds: [{ id: 'a', url: 'a-moved.xml' }, { id: 'b', url: 'b.xml' }], subscribers: [{ id: 'ada', name: 'Ada', email: 'ada@example.org', feeds: ['a'] }] }));
+    rt.deps.config = await loadDigestConfig(file);
+    const report = await rt.run();
+    expect(report.entries.fresh).toBe(5);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.subject).toMatch(/^5 new posts/);
+    expect(sent[1]!.text).toContain('Moved 7');
+    expect(sent[1]!.text).not.toContain('Moved 2');
+  });
+
   it('retention never prunes a batch an active subscriber has not received yet', async () => {
     const { rt, sent, clock } = await setUp([{ id: 'weekly', name: 'W', email: 'w@example.org', feeds: ['a'], schedule: 'weekly mon 08:00', timezone: 'UTC' }], { retentionDays: '2' });
     clock.now = new Date('2026-06-02T09:00:00Z'); // Tuesday: first poll, not due

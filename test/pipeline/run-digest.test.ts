@@ -92,7 +92,7 @@ describe('planet-digest run, end to end against local feed, SMTP and Slack serve
     const result = await run();
     expect(result.stderr).not.toMatch(/error:/);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/3 digests sent/);
+    expect(result.stdout).toMatch(/3 digests sent: 2 email, 1 Slack/);
     expect(result.stdout).toMatch(/feed broken: .*500/);
 
     const ada = mailTo('ada@example.org');
