@@ -115,6 +115,20 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     }
   }
 
+  /** Deletes our own messages (newest first); true when every one is gone. */
+  async function deletePosted(channel: string, tsList: string[]): Promise<boolean> {
+    let all = true;
+    for (const ts of [...tsList].reverse()) {
+      try {
+        await client.chat.delete({ channel, ts });
+      } catch (err) {
+        all = false;
+        logger.warn({ channel, ts, err: err instanceof Error ? err.message : String(err) }, 'could not remove a partly posted Slack digest message');
+      }
+    }
+    return all;
+  }
+
   return {
     async send(msg: SlackDigestMessage): Promise<SlackDeliveryResult> {
       const payloads = buildSlackPayloads(msg);
@@ -122,9 +136,11 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         return { ok: false, permanent: true, code: 'no_messages', message: `Slack digest for subscriber "${msg.subscriberId}" has no messages to post (a rendering bug).` };
       }
       let parentTs: string | undefined;
+      const postedTs: string[] = [];
       for (const [index, payload] of payloads.entries()) {
         try {
           const result = await post(parentTs ? { ...payload, thread_ts: parentTs } : payload);
+          if (result.ts) postedTs.push(result.ts);
           if (index === 0) {
             parentTs = result.ts;
             if (!parentTs && payloads.length > 1) {
@@ -135,17 +151,21 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
           const failure = describeSlackFailure(err, msg, maxRetryAfter);
           if (index === 0) return { ...failure, posted: 0 };
           // Partial delivery: the parent (and replies 1..index-1) are in the channel, reply `index` is not.
-          // Policy: report the digest as NOT delivered, keeping the cause's permanence. A transient cause means the
-          // cursor stays put and the next run posts a fresh, complete digest: the entries already shown appear twice,
-          // but none is lost (we prefer a visible duplicate to a silently missing reply). A permanent cause (the
-          // channel was archived meanwhile, content Slack refuses) is reported as permanent, because posting the same
-          // digest again would leave the same half digest behind every run.
-          logger.warn({ subscriber: msg.subscriberId, channel: msg.channel, parentTs, posted: index, total: payloads.length }, 'Slack digest only partly posted');
+          // Policy: report the digest as NOT delivered, keeping the cause's permanence, and roll the partial digest
+          // back (chat.delete, newest first: a bot may delete its own messages), so the complete digest posted next
+          // run does not show those entries twice. Only if the rollback fails too do they appear twice; none is lost
+          // either way (a visible duplicate beats a silently missing reply). A permanent cause (channel archived
+          // meanwhile, content Slack refuses) stays permanent: posting again would fail the same way.
+          const rolledBack = await deletePosted(msg.channel, postedTs);
+          logger.warn({ subscriber: msg.subscriberId, channel: msg.channel, parentTs, posted: index, total: payloads.length, rolledBack }, 'Slack digest only partly posted');
           return {
             ...failure,
-            message: `Only ${index} of ${payloads.length} messages of the digest reached ${msg.channel} (thread ${parentTs}); ${failure.message}${failure.permanent ? '' : ' The whole digest will be posted again next run.'}`,
-            ts: parentTs,
-            posted: index,
+            message:
+              `Only ${index} of ${payloads.length} messages of the digest reached ${msg.channel} (thread ${parentTs}); ${failure.message}` +
+              (rolledBack ? ' The partial digest was removed again.' : ' The partial digest could not be removed.') +
+              (failure.permanent ? '' : ' The whole digest will be posted next run.'),
+            ts: rolledBack ? undefined : parentTs,
+            posted: rolledBack ? 0 : index,
           };
         }
       }

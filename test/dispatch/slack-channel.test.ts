@@ -108,25 +108,30 @@ describe('createSlackChannel', () => {
     expect(slack.calls[0]?.token).toBe('xoxb-wrong');
   });
 
-  it('a reply failing after the parent was posted is reported as not delivered, with the parent ts', async () => {
-    // call 1 = parent; calls 2..4 = the first reply and its two retries
+  it('a reply failing after the parent was posted is reported as not delivered, and the partial digest is removed', async () => {
+    // call 1 = parent; calls 2..4 = the first reply and its two retries; call 5 = chat.delete of the parent
     slack.setFaults([
       { call: 2, fault: { kind: 'http', status: 500 } },
       { call: 3, fault: { kind: 'http', status: 500 } },
       { call: 4, fault: { kind: 'http', status: 500 } },
     ]);
     const result = await channel({ retries: 2 }).send(digest(3));
-    expect(result).toMatchObject({ ok: false, permanent: false, posted: 1, status: 500 });
-    expect(result.ts).toBe(slack.messages[0]?.ts);
-    expect(!result.ok && result.message).toMatch(/Only 1 of 3 messages.*posted again next run/);
-    expect(slack.messages).toHaveLength(1);
+    expect(result).toMatchObject({ ok: false, permanent: false, posted: 0, status: 500 });
+    expect(!result.ok && result.message).toMatch(/Only 1 of 3 messages.*removed again.*posted next run/);
+    // Nothing of it stays in the channel, so the complete digest posted next run shows no entry twice.
+    expect(slack.messages).toHaveLength(0);
+    expect(slack.deleted).toHaveLength(1);
   });
 
-  it('a permanent cause mid-digest stays permanent (re-posting would leave the same half digest)', async () => {
-    slack.setFaults([{ call: 2, fault: { kind: 'error', error: 'is_archived' } }]);
+  it('when the partial digest cannot be removed, the result says so and carries the parent ts', async () => {
+    slack.setFaults([
+      { call: 2, fault: { kind: 'error', error: 'is_archived' } },
+      { method: 'chat.delete', fault: { kind: 'error', error: 'cant_delete_message' } },
+    ]);
     const result = await channel().send(digest(3));
     expect(result).toMatchObject({ ok: false, permanent: true, code: 'is_archived', posted: 1 });
     expect(result.ts).toBe(slack.messages[0]?.ts);
+    expect(!result.ok && result.message).toMatch(/could not be removed/);
   });
 
   it('reports an unreachable API as transient, naming the cause', async () => {

@@ -95,6 +95,8 @@ export interface SlackApiServer {
   calls: SlackApiCall[];
   /** Messages posted successfully, in order. */
   messages: PostedSlackMessage[];
+  /** Messages removed again with chat.delete (a rolled-back partial digest). */
+  deleted: PostedSlackMessage[];
   /** Replace the fault rules (counters of `times` restart with the new rules). */
   setFaults(rules: SlackFaultRule[]): void;
   /** Close the server and every open connection; safe to call twice. */
@@ -109,6 +111,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
   let rules: Array<SlackFaultRule & { fired: number }> = [];
   const calls: SlackApiCall[] = [];
   const messages: PostedSlackMessage[] = [];
+  const deleted: PostedSlackMessage[] = [];
   let tsCounter = 0;
   let stopped = false;
 
@@ -213,6 +216,14 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
         });
         return;
       }
+      case 'chat.delete': {
+        // Like Slack: a bot may delete its own message; it disappears from `messages` (kept in `deleted`).
+        const index = messages.findIndex((m) => m.channel === channel && m.ts === args.ts);
+        if (index < 0) return fail('message_not_found');
+        deleted.push(...messages.splice(index, 1));
+        send(res, 200, { ok: true, channel, ts: args.ts });
+        return;
+      }
       default:
         fail('unknown_method');
     }
@@ -232,6 +243,7 @@ export async function startSlackApiServer(options: SlackApiServerOptions = {}): 
     port,
     calls,
     messages,
+    deleted,
     setFaults,
     async stop() {
       if (stopped) return;
