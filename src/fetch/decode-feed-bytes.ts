@@ -196,7 +196,8 @@ function decodeWith(b: Uint8Array, enc: string): Attempt {
         return { text: lossyUtf8.decode(b), clean: false };
       }
     case 'us-ascii':
-      return { text: decodeWindows1252(b), clean: isAscii(b) };
+      // Check first: a text/xml feed without charset that is not ASCII is decoded again as something else anyway.
+      return isAscii(b) ? { text: decodeWindows1252(b), clean: true } : { text: '', clean: false };
     case 'windows-1252':
       return { text: decodeWindows1252(b), clean: true };
     case 'utf-16le':
