@@ -24,7 +24,7 @@ import { median } from './lib/stats.js';
 import { fixed, textTable } from './lib/text-table.js';
 import type { CpuProfile } from './lib/cpu-profile.js';
 import { checkPrerequisites } from './peer/check-prerequisites.js';
-import { ensureBuild } from './peer/ensure-build.js';
+import { ensureBuild, SOURCE_FALLBACK_NOTICE, type BuildStatus } from './peer/ensure-build.js';
 import { dropSpool, startPeerWorkload, type PeerWorkload } from './peer/peer-workload.js';
 import { buildR2eTemplate, copyR2eState, duplicateStats, entryKeysOf, newPdState, runPd, runR2e, writePdSubscribers, type PdState, type R2eState } from './peer/peer-tools.js';
 import type { TimedRun } from './peer/time-v.js';
@@ -96,6 +96,8 @@ interface Row {
   http304: number;
   httpOther: number;
   errorLines: number;
+  /** bin/planet-digest.js ran the TypeScript sources (src/ changed after the build): not the compiled CLI. */
+  fromSource: boolean;
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -133,10 +135,12 @@ async function measure(w: PeerWorkload, scenario: Scenario, tool: Tool, rep: num
     http304: requests.filter((r) => r.status === 304).length,
     httpOther: requests.filter((r) => r.status !== 200 && r.status !== 304).length,
     errorLines: errorLines(result.stderrFile, tool),
+    fromSource: tool !== 'r2e' && readFileSync(result.stderrFile, 'utf8').includes(SOURCE_FALLBACK_NOTICE),
   };
   log(
     `[rep ${rep}] ${scenario.padEnd(16)} ${tool.padEnd(7)} wall ${fixed(result.wallS, 2).padStart(6)} s  cpu ${fixed(result.cpuS, 2).padStart(6)} s  rss ${fixed(result.maxRssMb).padStart(4)} MB  ` +
-      `msgs ${row.messages}  entries ${row.entries}  dup ${row.dupsWithin}  resent ${row.resent}  http 200/304 ${row.http200}/${row.http304}  exit ${result.exitStatus}${row.errorLines ? `  errors ${row.errorLines} (see ${result.stderrFile})` : ''}`,
+      `msgs ${row.messages}  entries ${row.entries}  dup ${row.dupsWithin}  resent ${row.resent}  http 200/304 ${row.http200}/${row.http304}  exit ${result.exitStatus}${row.errorLines ? `  errors ${row.errorLines} (see ${result.stderrFile})` : ''}` +
+      (row.fromSource ? '  RAN FROM SOURCE (src/ changed during the benchmark): excluded from the figures' : ''),
   );
   return row;
 }
@@ -156,7 +160,8 @@ async function main(): Promise<number> {
     process.stderr.write(`The peer benchmark cannot run on this machine yet:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     return 2;
   }
-  const build = ensureBuild(ROOT, log);
+  const builds: BuildStatus[] = [ensureBuild(ROOT, log)];
+  const build = builds[0]!;
   const machine = machineInfo();
   const load0 = os.loadavg();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'planet-digest-peerbench-'));
@@ -182,7 +187,13 @@ async function main(): Promise<number> {
       };
       const step = async (scenario: Scenario): Promise<void> => {
         const prefix = (tool: Tool): string => path.join(logs, `rep${rep}-${scenario}-${tool}`);
-        const pdRow = (tool: Tool, state: PdState) => measure(w, scenario, tool, rep, seen[tool], () => runPd(ROOT, state, w.smtpPort, prefix(tool), w.env, pdArgs(scenario)));
+        const pdRow = (tool: Tool, state: PdState) => {
+          // Others may edit src/ while this runs; bin/planet-digest.js would then run the sources through tsx. Rebuild
+          // first (outside the measurement) so every figure is the compiled CLI.
+          const rebuilt = ensureBuild(ROOT, log);
+          if (rebuilt.built) builds.push(rebuilt);
+          return measure(w, scenario, tool, rep, seen[tool], () => runPd(ROOT, state, w.smtpPort, prefix(tool), w.env, pdArgs(scenario)));
+        };
         if (scenario === 'a_first' && chain.pdCold) rows.push(await pdRow('pd-cold', chain.pdCold));
         if (chain.r2e && scenario === 'a_first') {
           // First run: cold planet-digest, rss2email, then planet-digest with the cache the cold run wrote.
@@ -237,7 +248,8 @@ async function main(): Promise<number> {
   }
 
   // ---- figures ----
-  const pick = (scenario: Scenario, tool: Tool) => rows.filter((r) => r.scenario === scenario && r.tool === tool);
+  const pick = (scenario: Scenario, tool: Tool) => rows.filter((r) => r.scenario === scenario && r.tool === tool && !r.fromSource);
+  const excluded = rows.filter((r) => r.fromSource).length;
   const med = (rs: Row[], f: (r: Row) => number): number => median(rs.map(f));
   const detailRows: string[][] = [];
   for (const s of SCENARIOS) {
@@ -318,7 +330,8 @@ async function main(): Promise<number> {
   );
   out(
     `rss2email ${readR2eVersion()}: digest = True (one digest per feed), email-protocol smtp. planet-digest: \`node bin/planet-digest.js run\` from dist/` +
-      `${build.built ? ` (built for this run: ${build.reason})` : ''}, one digest for the subscriber, firstPollEntries 20 and maxPerSource 20 (a first run sends every entry), ` +
+      `${build.built ? ` (built for this run: ${build.reason})` : ''}${builds.length > 1 ? ` (src/ changed during the benchmark: rebuilt ${builds.length - 1} more time${builds.length > 2 ? 's' : ''} between runs)` : ''}` +
+      `${excluded > 0 ? `; ${excluded} planet-digest run${excluded === 1 ? '' : 's'} that fell back to the TypeScript sources excluded` : ''}, one digest for the subscriber, firstPollEntries 20 and maxPerSource 20 (a first run sends every entry), ` +
       `SQLite store, fresh for each first run; "cold template cache": MJML compiles the template in that run; "warm": the cache the cold run wrote is used, MJML is not loaded. ` +
       `planet-digest polls at most 2 feeds per host at once, and all 220 feeds are on one host here.`,
   );
@@ -359,7 +372,8 @@ async function main(): Promise<number> {
         reps,
         built_dist: build.built,
         scenarios: jsonScenarios,
-        runs: rows.map((r) => ({ rep: r.rep, scenario: r.scenario, tool: r.tool, wall_s: r.run.wallS, cpu_s: Number(r.run.cpuS.toFixed(2)), rss_mb: Math.round(r.run.maxRssMb), messages: r.messages, bytes: r.bytes, entries: r.entries, dups: r.dupsWithin, resent: r.resent, exit: r.run.exitStatus })),
+        rebuilds: builds.length - 1,
+        runs: rows.map((r) => ({ from_source: r.fromSource, rep: r.rep, scenario: r.scenario, tool: r.tool, wall_s: r.run.wallS, cpu_s: Number(r.run.cpuS.toFixed(2)), rss_mb: Math.round(r.run.maxRssMb), messages: r.messages, bytes: r.bytes, entries: r.entries, dups: r.dupsWithin, resent: r.resent, exit: r.run.exitStatus })),
       }),
     );
   }

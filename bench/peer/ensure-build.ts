@@ -25,16 +25,25 @@ export interface BuildStatus {
   warnings?: string;
 }
 
+/**
+ * Why dist/ needs a build, or undefined when it is fresh. Same test as bin/planet-digest.js, which runs the TypeScript
+ * sources through tsx (slower, bigger) when any file under src/ is newer than dist/cli/main.js.
+ */
+export function staleBuildReason(root: string): string | undefined {
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  if (!existsSync(main)) return 'dist/ is missing';
+  const srcNewest = newestMtimeMs(path.join(root, 'src'));
+  if (srcNewest > statSync(main).mtimeMs) return `dist/ is older than src/ (src changed ${new Date(srcNewest).toISOString()})`;
+  return undefined;
+}
+
+/** What bin/planet-digest.js prints on stderr when it falls back to the sources. */
+export const SOURCE_FALLBACK_NOTICE = 'running from source';
+
 /** Build dist/ with `npm run build` when dist/cli/main.js is missing or older than the newest file under src/. */
 export function ensureBuild(root: string, log: (line: string) => void): BuildStatus {
   const main = path.join(root, 'dist', 'cli', 'main.js');
-  let reason: string | undefined;
-  if (!existsSync(main)) reason = 'dist/ is missing';
-  else {
-    const distNewest = newestMtimeMs(path.join(root, 'dist'));
-    const srcNewest = newestMtimeMs(path.join(root, 'src'));
-    if (srcNewest > distNewest) reason = `dist/ is older than src/ (src changed ${new Date(srcNewest).toISOString()})`;
-  }
+  const reason = staleBuildReason(root);
   if (!reason) return { built: false };
   log(`${reason}: running npm run build…`);
   const started = Date.now();

@@ -1,9 +1,8 @@
 import type { EnvConfig } from '../config/load-env-config.js';
 import type { Logger } from '../model/logger.js';
 import type { Subscriber } from '../model/subscriber.js';
-import { OutboxEmailChannel, SmtpEmailChannel, type EmailChannel } from '../dispatch/email-channel.js';
-import { createSlackChannel, type SlackChannel } from '../dispatch/slack-channel.js';
-import { OutboxSlackChannel } from '../dispatch/outbox-slack-channel.js';
+import type { EmailChannel } from '../dispatch/email-channel.js';
+import type { SlackChannel } from '../dispatch/slack-channel.js';
 import type { ChannelResult, DigestChannels, OutgoingEmail, OutgoingSlack } from '../pipeline/digest-channels.js';
 
 /** Digests kept in memory by `preview` and dry runs. */
@@ -41,31 +40,35 @@ export function createDigestChannels(options: { env: EnvConfig; logger: Logger; 
     };
   }
 
-  let email: EmailChannel | undefined;
+  // Channels (and nodemailer / @slack/web-api behind them) are created on the first digest that needs them.
+  let email: Promise<EmailChannel> | undefined;
   const emailChannel = () =>
     (email ??= env.email.smtpUrl
-      ? new SmtpEmailChannel({
-          smtp: env.email.smtpUrl,
-          maxConnections: env.email.maxConnections,
-          messagesPerSecond: env.email.ratePerSecond,
-          attempts: env.email.retryAttempts,
-          baseDelayMs: env.email.retryBaseMs,
-          logger,
-        })
-      : new OutboxEmailChannel({ dir: outboxDir, logger }));
-  const slackByToken = new Map<string, SlackChannel>();
-  let slackOutbox: SlackChannel | undefined;
+      ? import('../dispatch/smtp-email-channel.js').then(
+          ({ SmtpEmailChannel }) =>
+            new SmtpEmailChannel({
+              smtp: env.email.smtpUrl!,
+              maxConnections: env.email.maxConnections,
+              messagesPerSecond: env.email.ratePerSecond,
+              attempts: env.email.retryAttempts,
+              baseDelayMs: env.email.retryBaseMs,
+              logger,
+            }),
+        )
+      : import('../dispatch/outbox-email-channel.js').then(({ OutboxEmailChannel }) => new OutboxEmailChannel({ dir: outboxDir, logger })));
+  const slackByToken = new Map<string, Promise<SlackChannel>>();
+  let slackOutbox: Promise<SlackChannel> | undefined;
 
-  const slackFor = (subscriber: Subscriber): SlackChannel | { error: string } => {
+  const slackFor = (subscriber: Subscriber): Promise<SlackChannel> | { error: string } => {
     const tokenEnv = subscriber.slack?.tokenEnv;
     const token = tokenEnv ? env.vars[tokenEnv] : env.slack.defaultToken;
     if (tokenEnv && !token) {
       return { error: `subscriber "${subscriber.id}" posts with the token in ${tokenEnv}, but ${tokenEnv} is not set: set it to that workspace's bot token (xoxb-…)` };
     }
-    if (!token) return (slackOutbox ??= new OutboxSlackChannel({ dir: outboxDir, logger }));
+    if (!token) return (slackOutbox ??= import('../dispatch/outbox-slack-channel.js').then(({ OutboxSlackChannel }) => new OutboxSlackChannel({ dir: outboxDir, logger })));
     let channel = slackByToken.get(token);
     if (!channel) {
-      channel = createSlackChannel({ token, apiUrl: env.slack.apiUrl, logger });
+      channel = import('../dispatch/slack-channel.js').then(({ createSlackChannel }) => createSlackChannel({ token, apiUrl: env.slack.apiUrl, logger }));
       slackByToken.set(token, channel);
     }
     return channel;
@@ -76,17 +79,19 @@ export function createDigestChannels(options: { env: EnvConfig; logger: Logger; 
     usesOutbox,
     channels: {
       async sendEmail(message: OutgoingEmail): Promise<ChannelResult> {
-        const result = await emailChannel().send(message);
+        const result = await (await emailChannel()).send(message);
         return result.ok ? { ok: true, files: result.files } : { ok: false, permanent: result.permanent, message: result.message, code: result.code };
       },
       async sendSlack(subscriber: Subscriber, message: OutgoingSlack): Promise<ChannelResult> {
-        const channel = slackFor(subscriber);
-        if ('error' in channel) return { ok: false, permanent: false, message: channel.error, code: 'token_missing' };
+        const found = slackFor(subscriber);
+        if ('error' in found) return { ok: false, permanent: false, message: found.error, code: 'token_missing' };
+        const channel = await found;
         const result = await channel.send({ channel: message.channel, subscriberId: message.subscriberId, messages: message.messages, digestId: message.digestId });
         return result.ok ? { ok: true, files: result.files } : { ok: false, permanent: result.permanent, message: result.message, code: result.code };
       },
       async close() {
-        await Promise.all([email?.close(), slackOutbox?.close(), ...[...slackByToken.values()].map((c) => c.close())]);
+        const open: Array<Promise<{ close(): Promise<void> }> | undefined> = [email, slackOutbox, ...slackByToken.values()];
+        await Promise.all(open.map(async (c) => (c ? (await c).close() : undefined)));
       },
     },
   };

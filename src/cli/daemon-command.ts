@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadDigestConfig, type DigestConfig } from '../config/load-digest-config.js';
 import { LockedError } from '../model/errors.js';
-import { startDaemon } from '../schedule/start-daemon.js';
 import { createRuntime } from './create-runtime.js';
 import { summaryFields } from './format-summary.js';
 import type { CliContext } from './main.js';
@@ -28,6 +27,7 @@ version stays in use. SIGINT/SIGTERM finish the message in flight, then exit.`,
       const file = ctx.subscribersFile(opts.subscribers);
       let config: DigestConfig = await loadDigestConfig(file);
       const runtime = await createRuntime({ env, config, logger, now: () => new Date(), version: ctx.version, requireSecret: true, defaultAllowPrivate: false });
+      const { startDaemon } = await import('../schedule/start-daemon.js');
       const shutdown = new AbortController();
       const server = opts.serve ? await (await import('./serve-command.js')).startServer(ctx, { file, store: runtime.store, logger }) : undefined;
       const daemon = startDaemon({

@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { addFeed, exportOpmlFeeds, importOpmlFeeds, listFeeds, removeFeed, setFeedField } from '../admin/feed-commands.js';
 import { formatTable } from '../admin/format-table.js';
+
+// The admin code (OPML parser, validation) loads only for the command that needs it.
+const admin = () => import('../admin/feed-commands.js');
 import type { FeedState } from '../model/feed.js';
 import { openStore } from '../store/open-store.js';
 import { redactStoreUrl } from '../store/store-url.js';
@@ -49,7 +51,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .option('--tags <tags>', 'comma-separated tags')
     .description('Add a feed to subscribers.json.')
     .action(async (url: string, opts: { id?: string; title?: string; tags?: string }) => {
-      const result = await addFeed(file(ctx, feeds), { url, id: opts.id, title: opts.title, tags: opts.tags });
+      const result = await (await admin()).addFeed(file(ctx, feeds), { url, id: opts.id, title: opts.title, tags: opts.tags });
       ctx.print(result.message);
     });
 
@@ -59,7 +61,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .option('--force', 'also remove it from the subscribers that list it')
     .description('Remove a feed (refused while subscribers list it, unless --force).')
     .action(async (id: string, opts: { force?: boolean }) => {
-      const result = await removeFeed(file(ctx, feeds), id, { force: opts.force });
+      const result = await (await admin()).removeFeed(file(ctx, feeds), id, { force: opts.force });
       ctx.print(result.message);
     });
 
@@ -70,7 +72,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .argument('[value]', 'new value (omit to remove an optional field)')
     .description('Change one field of a feed.')
     .action(async (id: string, key: string, value: string | undefined) => {
-      const result = await setFeedField(file(ctx, feeds), id, key, value ?? null);
+      const result = await (await admin()).setFeedField(file(ctx, feeds), id, key, value ?? null);
       ctx.print(result.message);
     });
 
@@ -82,7 +84,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .addHelpText('after', '\nExamples:\n  $ planet-digest feeds import freshrss-export.opml --dry-run\n  $ planet-digest feeds import feedly.opml')
     .action(async (opmlFile: string, opts: { dryRun?: boolean }) => {
       const xml = await readFile(path.resolve(ctx.io.cwd, opmlFile), 'utf8');
-      const result = await importOpmlFeeds(file(ctx, feeds), xml, { dryRun: opts.dryRun });
+      const result = await (await admin()).importOpmlFeeds(file(ctx, feeds), xml, { dryRun: opts.dryRun });
       ctx.print(result.message);
     });
 
@@ -91,7 +93,7 @@ export function registerFeedsCommand(program: Command, ctx: CliContext): void {
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .description('Print the feeds as OPML 2.0 (categories from the first tag).')
     .action(async (opts: { out?: string }) => {
-      const opml = await exportOpmlFeeds(file(ctx, feeds), { now: new Date() });
+      const opml = await (await admin()).exportOpmlFeeds(file(ctx, feeds), { now: new Date() });
       if (opts.out) {
         await writeFile(path.resolve(ctx.io.cwd, opts.out), opml);
         ctx.print(`Wrote ${opts.out}`);
@@ -105,7 +107,7 @@ function file(ctx: CliContext, feeds: Command): string {
 
 async function showHealth(ctx: CliContext, opts: { subscribers?: string; json?: boolean }): Promise<void> {
   const doc = await readSubscribersDocument(ctx.subscribersFile(opts.subscribers));
-  const rows = listFeeds(doc);
+  const rows = (await admin()).listFeeds(doc);
   const store = await openStore(ctx.env().store.url);
   let states: Map<string, FeedState>;
   try {

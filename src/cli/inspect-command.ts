@@ -1,8 +1,5 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { fetchFeed } from '../fetch/fetch-feed.js';
-import { decodeFeedBytes } from '../fetch/decode-feed-bytes.js';
-import { parseFeed } from '../parse/parse-feed.js';
 import { userAgent } from './create-runtime.js';
 import type { CliContext } from './main.js';
 
@@ -16,6 +13,11 @@ export function registerInspectCommand(program: Command, ctx: CliContext): void 
     .option('--allow-private', 'allow a URL on a private or loopback address')
     .addHelpText('after', '\nExamples:\n  $ planet-digest inspect https://realpython.com/atom.xml\n  $ planet-digest inspect examples/feeds/real-python.xml --json | jq .entries[0]')
     .action(async (target: string, opts: { json?: boolean; allowPrivate?: boolean }) => {
+      const [{ fetchFeed }, { decodeFeedBytes }, { parseFeed }] = await Promise.all([
+        import('../fetch/fetch-feed.js'),
+        import('../fetch/decode-feed-bytes.js'),
+        import('../parse/parse-feed.js'),
+      ]);
       const env = ctx.env();
       const isUrl = /^https?:\/\//i.test(target);
       const url = isUrl ? target : path.resolve(ctx.io.cwd, target);

@@ -2,14 +2,17 @@ import type { Command } from 'commander';
 import type { Logger } from '../model/logger.js';
 import type { SeenStore } from '../store/seen-store.js';
 import { openStore } from '../store/open-store.js';
-import { createServer, type DigestServer } from '../serve/create-server.js';
-import { removeSubscriber } from '../admin/subscriber-commands.js';
-import { AdminError } from '../admin/admin-error.js';
+import type { DigestServer } from '../serve/create-server.js';
 import { localSecret } from './create-runtime.js';
 import type { CliContext } from './main.js';
 
 /** Starts the HTTP endpoints on DIGEST_HTTP_HOST:DIGEST_HTTP_PORT (127.0.0.1:8080 by default). */
 export async function startServer(ctx: CliContext, options: { file: string; store: SeenStore; logger: Logger }): Promise<DigestServer> {
+  const [{ createServer }, { removeSubscriber }, { AdminError }] = await Promise.all([
+    import('../serve/create-server.js'),
+    import('../admin/subscriber-commands.js'),
+    import('../admin/admin-error.js'),
+  ]);
   const env = ctx.env();
   const secret = env.unsubscribe.secret ?? (await localSecret(options.store));
   const server = await createServer({

@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
-import {
-  addSubscriber,
-  formatSubscriberDetails,
-  formatSubscriberRows,
-  listSubscribers,
-  pauseSubscriber,
-  removeSubscriber,
-  resumeSubscriber,
-  setSubscriberField,
-  showSubscriber,
-  SUBSCRIBER_FIELDS,
-} from '../admin/subscriber-commands.js';
 import type { CliContext } from './main.js';
 import { readSubscribersDocument } from './read-subscribers-document.js';
+
+// The admin code (validation, schedules, locking) loads only for the command that needs it.
+const admin = () => import('../admin/subscriber-commands.js');
+/** Keys `subscribers set` accepts (kept in step with SUBSCRIBER_FIELDS by a test). */
+export const SETTABLE_SUBSCRIBER_KEYS = ['name', 'email', 'slack', 'slack.channel', 'slack.tokenEnv', 'feeds', 'excludeFeeds', 'keywords', 'keywords.include', 'keywords.exclude', 'schedule', 'timezone', 'paused', 'maxPerSource', 'sendEmpty', 'title'];
 
 /** `planet-digest subscribers …`: list and safely edit the subscribers in subscribers.json. */
 export function registerSubscribersCommand(program: Command, ctx: CliContext): void {
@@ -36,8 +29,8 @@ Examples:
     .option('--json', 'machine-readable output')
     .description('List subscribers.')
     .action(async (opts: { json?: boolean }) => {
-      const rows = listSubscribers(await readSubscribersDocument(file()));
-      ctx.print(opts.json ? JSON.stringify({ subscribers: rows }, null, 2) : formatSubscriberRows(rows));
+      const rows = (await admin()).listSubscribers(await readSubscribersDocument(file()));
+      ctx.print(opts.json ? JSON.stringify({ subscribers: rows }, null, 2) : (await admin()).formatSubscriberRows(rows));
     });
 
   subscribers
@@ -45,7 +38,7 @@ Examples:
     .argument('<id>')
     .description('Show one subscriber and the feeds their selection resolves to.')
     .action(async (id: string) => {
-      ctx.print(formatSubscriberDetails(showSubscriber(await readSubscribersDocument(file()), id)));
+      ctx.print((await admin()).formatSubscriberDetails((await admin()).showSubscriber(await readSubscribersDocument(file()), id)));
     });
 
   subscribers
@@ -66,7 +59,7 @@ Examples:
     .option('--paused', 'add paused')
     .description('Add a subscriber (email or Slack channel).')
     .action(async (opts: Record<string, unknown>) => {
-      const result = await addSubscriber(file(), {
+      const result = await (await admin()).addSubscriber(file(), {
         id: opts.id as string | undefined,
         name: opts.name as string,
         email: opts.email as string | undefined,
@@ -90,25 +83,25 @@ Examples:
     .argument('<id>')
     .description('Remove a subscriber (their delivery record stays; if they come back they start afresh).')
     .addHelpText('after', '\nExample:\n  $ planet-digest subscribers remove ada')
-    .action(async (id: string) => ctx.print((await removeSubscriber(file(), id)).message));
+    .action(async (id: string) => ctx.print((await (await admin()).removeSubscriber(file(), id)).message));
 
   subscribers
     .command('pause')
     .argument('<id>')
     .description('Pause a subscriber; they keep their place.')
-    .action(async (id: string) => ctx.print((await pauseSubscriber(file(), id)).message));
+    .action(async (id: string) => ctx.print((await (await admin()).pauseSubscriber(file(), id)).message));
 
   subscribers
     .command('resume')
     .argument('<id>')
     .description('Resume a paused subscriber; they get what is new since, up to settings.resumeCap entries.')
-    .action(async (id: string) => ctx.print((await resumeSubscriber(file(), id)).message));
+    .action(async (id: string) => ctx.print((await (await admin()).resumeSubscriber(file(), id)).message));
 
   subscribers
     .command('set')
     .argument('<id>')
-    .argument('<key>', `one of: ${Object.keys(SUBSCRIBER_FIELDS).join(', ')}`)
+    .argument('<key>', `one of: ${SETTABLE_SUBSCRIBER_KEYS.join(', ')}`)
     .argument('[value]', 'new value (lists comma-separated; omit to remove an optional field)')
     .description('Change one field of a subscriber (validated before it is written).')
-    .action(async (id: string, key: string, value: string | undefined) => ctx.print((await setSubscriberField(file(), id, key, value ?? null)).message));
+    .action(async (id: string, key: string, value: string | undefined) => ctx.print((await (await admin()).setSubscriberField(file(), id, key, value ?? null)).message));
 }

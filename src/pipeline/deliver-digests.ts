@@ -9,8 +9,8 @@ import { compileSelection, selectionKey } from '../group/select-entries.js';
 import { buildDigest } from '../group/build-digest.js';
 import { parseSchedule } from '../schedule/parse-schedule.js';
 import { isDue, latestWindow } from '../schedule/schedule-windows.js';
-import { personalizeEmail, renderEmail, type RenderedEmail } from '../render/render-email.js';
-import { renderSlack } from '../render/render-slack.js';
+import type { personalizeEmail as PersonalizeEmail, RenderedEmail } from '../render/render-email.js';
+import type { SlackMessage } from '../render/render-slack.js';
 import type { CompiledTemplates } from '../template/load-template.js';
 import { signUnsubscribeToken, unsubscribeUrl } from '../dispatch/unsubscribe-token.js';
 import { buildDigestHeaders, digestMessageId } from '../dispatch/build-digest-headers.js';
@@ -207,9 +207,16 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
     t = performance.now();
     const kind = channelOf(first.subscriber);
     let email: RenderedEmail | undefined;
-    let slack: ReturnType<typeof renderSlack> | undefined;
-    if (kind === 'email') email = renderEmail(digest, await options.templates(), { subjectPattern: settings.subject, now });
-    else slack = renderSlack(digest);
+    let slack: SlackMessage[] | undefined;
+    let personalize: typeof PersonalizeEmail | undefined;
+    // Renderers (sanitize-html, html-to-text) load on the first digest: a cycle with nothing to send never pays for them.
+    if (kind === 'email') {
+      const emailRenderer = await import('../render/render-email.js');
+      email = emailRenderer.renderEmail(digest, await options.templates(), { subjectPattern: settings.subject, now });
+      personalize = emailRenderer.personalizeEmail;
+    } else {
+      slack = (await import('../render/render-slack.js')).renderSlack(digest);
+    }
     report.digests.rendered += 1;
     report.phasesMs.render += performance.now() - t;
 
@@ -222,7 +229,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
           const { subscriber } = member;
           const result =
             kind === 'email'
-              ? await options.channels.sendEmail(buildEmail(member, email!, digest, entryKeys, options))
+              ? await options.channels.sendEmail(buildEmail(member, email!, personalize!, digest, entryKeys, options))
               : await options.channels.sendSlack(subscriber, {
                   subscriberId: subscriber.id,
                   channel: subscriber.slack!.channel,
@@ -299,11 +306,11 @@ function digestEntryKeys(digest: Digest): string[] {
   return digest.groups.flatMap((g) => g.entries.map((e) => e.key));
 }
 
-function slackMessages(rendered: ReturnType<typeof renderSlack>): Array<{ text: string; blocks: object[] }> {
+function slackMessages(rendered: SlackMessage[]): Array<{ text: string; blocks: object[] }> {
   return rendered.map((m) => ({ text: m.text, blocks: m.blocks }));
 }
 
-function buildEmail(member: Planned, rendered: RenderedEmail, digest: Digest, entryKeys: string[], options: DeliverOptions) {
+function buildEmail(member: Planned, rendered: RenderedEmail, personalizeEmail: typeof PersonalizeEmail, digest: Digest, entryKeys: string[], options: DeliverOptions) {
   const { subscriber, state } = member;
   const { mail, now } = options;
   const token = signUnsubscribeToken(mail.secret, { subscriberId: subscriber.id, issuedAt: now });

@@ -4,7 +4,6 @@ import type { Logger } from '../model/logger.js';
 import type { SeenMap, SeenStore } from '../store/seen-store.js';
 import { pollFeeds, recordParseFailure, recordParseSuccess, type PollOptions } from '../fetch/poll-feeds.js';
 import { decodeFeedBytes } from '../fetch/decode-feed-bytes.js';
-import { parseFeed } from '../parse/parse-feed.js';
 import { diffEntries } from '../diff/diff-entries.js';
 import type { RunReport } from './run-report.js';
 
@@ -50,6 +49,8 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
   const fresh: Entry[] = [];
   report.feeds.total = feeds.length;
   t = performance.now();
+  // The parser (rss-parser, html-to-text…) loads only when some feed changed: a cycle of 304s never pays for it.
+  const parseFeed = results.some((r) => r.outcome === 'ok') ? (await import('../parse/parse-feed.js')).parseFeed : undefined;
   for (const result of results) {
     const { feed } = result;
     let state = result.state;
@@ -57,7 +58,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
       case 'ok': {
         try {
           const decoded = decodeFeedBytes(result.body ?? Buffer.alloc(0), result.contentType);
-          const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
+          const parsed = await parseFeed!(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
           // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
           const firstPoll = state.urlChanged === true || (!state.polledOnce && !seenMaps.has(feed.id));
           const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {

@@ -168,3 +168,11 @@ describe('planet-digest run --dry-run', () => {
     }
   });
 });
+
+describe('help of subscribers set', () => {
+  it('lists exactly the keys the editor accepts', async () => {
+    const { SUBSCRIBER_FIELDS } = await import('../../src/admin/subscriber-commands.js');
+    const { SETTABLE_SUBSCRIBER_KEYS } = await import('../../src/cli/subscribers-command.js');
+    expect([...SETTABLE_SUBSCRIBER_KEYS].sort()).toEqual(Object.keys(SUBSCRIBER_FIELDS).sort());
+  });
+});
