@@ -265,6 +265,7 @@ describe('a connection lost after the server took the message (RFC 1047): the on
         SMTP_URL: sink.url,
         SMTP_RETRY_BASE_MS: '20',
         DIGEST_SECRET: SECRET,
+        DIGEST_BASE_URL: 'https://digest.example.org',
         DIGEST_ALLOW_PRIVATE_NETWORKS: 'true',
       },
     });
