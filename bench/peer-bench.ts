@@ -113,6 +113,11 @@ function errorLines(file: string, tool: Tool): number {
 async function measure(w: PeerWorkload, scenario: Scenario, tool: Tool, rep: number, seen: Set<string>, run: () => Promise<TimedRun>): Promise<Row> {
   const mark = w.mark();
   const result = await run();
+  if (tool !== 'r2e' && result.exitStatus >= 2) {
+    // 2 = configuration error, 3 = locked, 4 = runtime error: nothing was measured; say why instead of printing zeros.
+    const stderr = readFileSync(result.stderrFile, 'utf8').trim().split('\n').slice(0, 8).join('\n');
+    throw new Error(`planet-digest exited with ${result.exitStatus} in ${scenario} (rep ${rep}); its stderr:\n${stderr}`);
+  }
   await new Promise((r) => setTimeout(r, 200)); // the sink logs before it answers 250; this is belt and braces
   const messages = w.messagesSince(mark);
   const requests = w.requestsSince(mark);
