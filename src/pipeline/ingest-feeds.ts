@@ -120,12 +120,18 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
     // entries next cycle (and digests dedupe by key) instead of losing them. A feed's first poll marks its backlog seen
     // before the batch: re-detected as a first poll again, its newest-N cut would drop entries that arrived meanwhile.
     if (backlogMaps.size > 0) await store.setSeenMaps(backlogMaps);
-    if (fresh.length > 0) batchSeq = await store.appendBatch(fresh, now);
+    // Digests show summaries, not full content: batches keep entries without contentHtml (often most of a feed's bytes).
+    if (fresh.length > 0) batchSeq = await store.appendBatch(fresh.map(withoutContent), now);
     if (changedMaps.size > 0) await store.setSeenMaps(changedMaps);
     await store.setFeedStates([...newStates.values()]);
     report.phasesMs.store += performance.now() - t;
   }
   return { fresh, batchSeq, states: newStates };
+}
+
+function withoutContent(entry: Entry): Entry {
+  const { contentHtml: _contentHtml, ...rest } = entry;
+  return rest;
 }
 
 /** The seen map without the given entries (a first poll's backlog: everything seen except what is delivered as new). */

@@ -168,6 +168,10 @@ function formatTtl(ms: number): string {
 
 /** Batches older than the retention period go; subscribers that far behind get what is left (README: retention). */
 async function pruneOldBatches(deps: RunDeps, now: Date): Promise<void> {
+  // Retention is counted in days: looking once a day is enough, and spares every other cycle reading batches.
+  const lastPrune = await deps.store.getMeta<string>('last-prune');
+  if (lastPrune && now.getTime() - Date.parse(lastPrune) < 86_400_000) return;
+  await deps.store.setMeta('last-prune', now.toISOString());
   const oldest = await deps.store.oldestBatchSeq();
   const latest = await deps.store.latestBatchSeq();
   if (oldest > latest) return;
