@@ -14,7 +14,7 @@ import { formatTable } from './format-table.js';
 import { exportOpml, importOpml } from './opml.js';
 import type { ImportOpmlResult } from './opml.js';
 import { parseListValue } from './parse-field-value.js';
-import { resolveFeedIds } from './resolve-feed-ids.js';
+import { resolveFeedIds } from '../group/resolve-feed-refs.js';
 import type { CommandResult } from './subscriber-commands.js';
 
 /** One feed as written in subscribers.json (before defaults). */

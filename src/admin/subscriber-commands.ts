@@ -10,7 +10,7 @@ import type { EditOptions, EditResult, SubscribersDocument } from './edit-subscr
 import { didYouMean } from './find-close-matches.js';
 import { formatTable } from './format-table.js';
 import { parseBooleanValue, parseIntegerValue, parseListValue } from './parse-field-value.js';
-import { resolveFeedIds } from './resolve-feed-ids.js';
+import { resolveFeedIds } from '../group/resolve-feed-refs.js';
 
 /** One subscriber as written in subscribers.json (before defaults). */
 export type SubscriberEntry = SubscribersDocument['subscribers'][number];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Entry } from '../model/entry.js';
 import type { FeedConfig } from '../model/feed.js';
 import type { KeywordFilter, Subscriber } from '../model/subscriber.js';
+import { resolveFeedRefs } from './resolve-feed-refs.js';
 
 /** What one subscriber wants: a resolved set of feeds and keyword filters. Subscribers with equal selectionKey get the same digest. */
 export interface Selection {
@@ -26,37 +27,7 @@ const WORD = '[\\p{L}\\p{N}\\p{M}]';
  * one term, surrounding double quotes are optional ("quoted phrase" and quoted phrase match the same).
  */
 export function compileSelection(subscriber: Subscriber, feeds: FeedConfig[]): Selection {
-  const unknown = new Set<string>();
-  const byTag = new Map<string, string[]>();
-  const ids = new Set<string>();
-  for (const feed of feeds) {
-    ids.add(feed.id);
-    for (const tag of feed.tags) {
-      const list = byTag.get(tag);
-      if (list) list.push(feed.id);
-      else byTag.set(tag, [feed.id]);
-    }
-  }
-  const resolve = (refs: readonly string[], into: Set<string>): void => {
-    for (const ref of refs) {
-      if (ref === '*') {
-        for (const id of ids) into.add(id);
-      } else if (ref.startsWith('tag:')) {
-        const tagged = byTag.get(ref.slice(4));
-        if (tagged) for (const id of tagged) into.add(id);
-        else unknown.add(ref);
-      } else if (ids.has(ref)) {
-        into.add(ref);
-      } else {
-        unknown.add(ref);
-      }
-    }
-  };
-  const included = new Set<string>();
-  resolve(subscriber.feeds.length > 0 ? subscriber.feeds : ['*'], included);
-  const excluded = new Set<string>();
-  resolve(subscriber.excludeFeeds ?? [], excluded);
-  for (const id of excluded) included.delete(id);
+  const { feedIds: included, unknown } = resolveFeedRefs(subscriber, feeds);
 
   const keywords = normalizeFilter(subscriber.keywords);
   const include = normalizeTerms(keywords.include);
@@ -65,7 +36,7 @@ export function compileSelection(subscriber: Subscriber, feeds: FeedConfig[]): S
     feedIds: included,
     include,
     exclude,
-    unknownFeeds: [...unknown],
+    unknownFeeds: unknown,
     includePattern: compileTerms(include),
     excludePattern: compileTerms(exclude),
   };
