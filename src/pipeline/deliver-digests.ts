@@ -163,8 +163,13 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
   const groups = new Map<string, Planned[]>();
   const selections = new Map<string, ReturnType<typeof compileSelection>>();
   t = performance.now();
+  // Many subscribers share the same feed references and keywords: compile each distinct one once per cycle.
+  const compiled = new Map<string, ReturnType<typeof compileSelection>>();
   for (const plan of plans) {
-    const selection = compileSelection(plan.subscriber, options.feeds);
+    const { feeds, excludeFeeds, keywords } = plan.subscriber;
+    const refsKey = JSON.stringify([feeds, excludeFeeds, keywords]);
+    let selection = compiled.get(refsKey);
+    if (!selection) compiled.set(refsKey, (selection = compileSelection(plan.subscriber, options.feeds)));
     const title = plan.subscriber.title ?? settings.title;
     const maxPerSource = plan.subscriber.maxPerSource ?? settings.maxPerSource;
     const sendEmpty = plan.subscriber.sendEmpty ?? settings.sendEmpty;
