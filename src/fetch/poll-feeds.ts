@@ -31,6 +31,13 @@ export interface PollOptions extends Omit<FetchOptions, 'validators' | 'now'>, B
   logger?: Logger;
   /** Called after each fetched feed: done out of the number of feeds due this run. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called with each due feed's result as soon as its fetch ends (the same object the returned array holds), so a
+   * body can be parsed while the other feeds download and be dropped from the result afterwards. The feed's fetch
+   * slot stays taken until a returned promise settles: when parsing is slower than the network, at most
+   * `concurrency` bodies wait for it instead of all of them. Must not throw or reject.
+   */
+  onFetched?: (result: PollResult) => void | Promise<void>;
 }
 
 /** What happened to one feed in a poll. */
@@ -246,6 +253,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
     results[index] = result;
     logger?.debug({ feedId: feed.id, outcome: result.outcome, durationMs: Math.round(result.durationMs), bytes: result.bytes, ...(result.error ? { error: result.error.message } : {}) }, 'feed polled');
     options.onProgress?.(++done, due.length);
+    await options.onFetched?.(result);
   };
 
   try {

@@ -13,9 +13,10 @@ export interface IdentitySource {
   date?: string;
   /**
    * Last resort, hashed only when title and date are both empty (e.g. the entry's text and author), so that two
-   * entries with nothing else to tell them apart do not collapse into one.
+   * entries with nothing else to tell them apart do not collapse into one. A function is called only then (the text
+   * can be costly to produce).
    */
-  fallback?: string;
+  fallback?: string | (() => string);
 }
 
 /** Longest id kept; longer ids (seen in the wild: whole URLs with huge query strings) are cut, which stays stable. */
@@ -33,7 +34,7 @@ export function identifyEntry(raw: IdentitySource): string {
   }
   const title = (raw.title ?? '').trim();
   const date = (raw.date ?? '').trim();
-  const basis = title || date ? `${title}\n${date}` : `\n\n${(raw.fallback ?? '').trim()}`;
+  const basis = title || date ? `${title}\n${date}` : `\n\n${((typeof raw.fallback === 'function' ? raw.fallback() : raw.fallback) ?? '').trim()}`;
   return 'sha1:' + createHash('sha1').update(basis, 'utf8').digest('hex');
 }
 

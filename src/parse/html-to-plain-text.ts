@@ -44,15 +44,22 @@ export function repairC1Controls(text: string): string {
   });
 }
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here
+const C0_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point here
+const C0_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+const WHITESPACE_TO_COLLAPSE = /\s{2,}|[^\S ]/g;
+
 /**
  * Collapses runs of whitespace (including non-breaking spaces) into single spaces and trims; repairs C1 controls and
  * drops the C0 controls XML 1.0 forbids (sax lets them through; they are never meant as text).
  */
 export function collapseWhitespace(text: string): string {
-  return repairC1Controls(text)
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point here
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/[\s\u00a0\u2028\u2029]+/g, ' ').trim();
+  let out = repairC1Controls(text);
+  if (C0_CONTROL.test(out)) out = out.replace(C0_CONTROLS, '');
+  // JavaScript's \s already covers U+00A0, U+2028 and U+2029. Only runs of two or more and single non-space
+  // characters need replacing: matching every single space (the common case) would allocate for nothing.
+  return out.replace(WHITESPACE_TO_COLLAPSE, ' ').trim();
 }
 
 /**

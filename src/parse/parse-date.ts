@@ -56,7 +56,7 @@ export function parseDate(value: string | undefined): string | undefined {
   const s = value.replace(/[\s\u00a0]+/g, ' ').trim();
   if (!s || s.length > MAX_INPUT) return undefined;
   try {
-    return parseIso(s) ?? parseLoose(s);
+    return parseRfc1123(s) ?? parseIso(s) ?? parseLoose(s);
   } catch {
     return undefined;
   }
@@ -192,6 +192,19 @@ function parseIso(s: string): string | undefined {
   m = YEAR_ONLY.exec(s);
   if (m) return build({ year: Number(m[1]), month: 1, day: 1 });
   return undefined;
+}
+
+/** The canonical RSS form, "Tue, 30 Apr 2024 19:06:40 GMT" (most feeds): read directly, as parseLoose would read it. */
+const RFC1123 = /^(?:(?:mon|tue|wed|thu|fri|sat|sun), )?(\d{1,2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([a-z]{1,3}|[+-]\d{4})$/i;
+
+/** Fast path for RFC1123; undefined (not a verdict) when the string is anything else, so the general parsers decide. */
+function parseRfc1123(s: string): string | undefined {
+  const m = RFC1123.exec(s);
+  if (!m) return undefined;
+  const month = MONTHS[(m[2] as string).toLowerCase()];
+  const offset = parseZone(m[7] as string);
+  if (month === undefined || offset === undefined) return undefined;
+  return build({ year: Number(m[3]), month, day: Number(m[1]), hour: Number(m[4]), minute: Number(m[5]), second: Number(m[6]), offset });
 }
 
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(.*)$/;

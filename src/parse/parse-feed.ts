@@ -1,6 +1,6 @@
 import type { Entry, ParsedFeed } from '../model/entry.js';
 import { ParseError } from '../model/errors.js';
-import { MAX_TITLE, normalizeEntry, plainText } from './normalize-entry.js';
+import { detachString, MAX_TITLE, normalizeEntry, plainText } from './normalize-entry.js';
 import { parseJsonFeed } from './parse-json-feed.js';
 import { parseXmlDocument } from './parse-xml-document.js';
 import { prepareXml } from './prepare-xml.js';
@@ -72,10 +72,11 @@ function htmlPage(what: string): ParseError {
 function buildParsedFeed(raw: RawFeed, options: ParseFeedOptions): ParsedFeed {
   const summaryLength = options.summaryLength ?? 300;
   const warnings = [...raw.warnings];
-  const feed: ParsedFeed = { format: raw.format, title: truncateText(plainText(raw.title, 20_000), MAX_TITLE), entries: [], warnings };
-  if (isHttpUrl(raw.link)) feed.link = raw.link;
+  // Detached: the feed's title and link outlive the document (feed state, digests), which they must not keep alive.
+  const feed: ParsedFeed = { format: raw.format, title: detachString(truncateText(plainText(raw.title, 20_000), MAX_TITLE)), entries: [], warnings };
+  if (isHttpUrl(raw.link)) feed.link = detachString(raw.link);
   const description = truncateText(plainText(raw.description, 20_000), MAX_DESCRIPTION);
-  if (description) feed.description = description;
+  if (description) feed.description = detachString(description);
   let rawEntries = raw.entries;
   if (rawEntries.length > MAX_ENTRIES) {
     warnings.push(`${rawEntries.length} entries; only the first ${MAX_ENTRIES} were kept`);
@@ -98,12 +99,12 @@ function buildParsedFeed(raw: RawFeed, options: ParseFeedOptions): ParsedFeed {
     if (!dateText) undated++;
     else if (!entry.published && !entry.updated) {
       badDates++;
-      badDateExample ||= dateText;
+      badDateExample ||= detachString(dateText.slice(0, 60));
     }
     feed.entries.push(entry);
   }
   if (duplicates) warnings.push(`${duplicates} entr${duplicates === 1 ? 'y repeats' : 'ies repeat'} an earlier entry's id; kept the first`);
   if (undated) warnings.push(`${undated} entr${undated === 1 ? 'y has' : 'ies have'} no date`);
-  if (badDates) warnings.push(`${badDates} entr${badDates === 1 ? 'y has' : 'ies have'} an unreadable date (e.g. ${JSON.stringify(badDateExample.slice(0, 60))})`);
+  if (badDates) warnings.push(`${badDates} entr${badDates === 1 ? 'y has' : 'ies have'} an unreadable date (e.g. ${JSON.stringify(badDateExample)})`);
   return feed;
 }

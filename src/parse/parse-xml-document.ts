@@ -210,13 +210,31 @@ function canonicalName(node: XmlNode, kind: XmlFeedKind, mainUri: string | undef
 
 /** Gives every element below `node` its canonical name (iteratively: documents can nest deeply). */
 function canonicalize(node: XmlNode, kind: XmlFeedKind, mainUri: string | undefined): void {
+  const names = canonicalNames(kind, mainUri);
   const stack: XmlNode[] = [...(node.$$ ?? [])];
   while (stack.length) {
     const n = stack.pop() as XmlNode;
     if (n['#name'] === TEXT_NODE) continue;
-    n['#name'] = canonicalName(n, kind, mainUri);
-    if (n.$$) stack.push(...n.$$);
+    const ns = n.$ns;
+    if (ns) {
+      // The canonical name depends only on (uri, local) within a document: compute it once per distinct element name.
+      const key = ns.uri + '\n' + ns.local;
+      let name = names.get(key);
+      if (name === undefined) names.set(key, (name = canonicalName(n, kind, mainUri)));
+      n['#name'] = name;
+    } else {
+      n['#name'] = canonicalName(n, kind, mainUri);
+    }
+    if (n.$$) for (const c of n.$$) stack.push(c);
   }
+}
+
+/** Memo of canonical names for the document being read (the last kind and main namespace seen). */
+let memo: { kind: XmlFeedKind; mainUri: string | undefined; names: Map<string, string> } | undefined;
+
+function canonicalNames(kind: XmlFeedKind, mainUri: string | undefined): Map<string, string> {
+  if (!memo || memo.kind !== kind || memo.mainUri !== mainUri || memo.names.size > 4096) memo = { kind, mainUri, names: new Map() };
+  return memo.names;
 }
 
 function saxFailure(message: string): SaxFailure {

@@ -2,9 +2,10 @@ import type { Entry } from '../model/entry.js';
 import type { FeedConfig, FeedState } from '../model/feed.js';
 import type { Logger } from '../model/logger.js';
 import type { SeenMap, SeenStore } from '../store/seen-store.js';
-import { pollFeeds, recordParseFailure, recordParseSuccess, type PollOptions } from '../fetch/poll-feeds.js';
+import { pollFeeds, recordParseFailure, recordParseSuccess, type PollOptions, type PollResult } from '../fetch/poll-feeds.js';
 import { decodeFeedBytes } from '../fetch/decode-feed-bytes.js';
 import { diffEntries } from '../diff/diff-entries.js';
+import type { parseFeed as ParseFeed } from '../parse/parse-feed.js';
 import type { RunReport } from './run-report.js';
 
 /** Options of the ingestion half of a cycle. */
@@ -13,7 +14,7 @@ export interface IngestOptions {
   store: SeenStore;
   logger: Logger;
   now: () => Date;
-  poll: Omit<PollOptions, 'now' | 'logger' | 'force' | 'onProgress'>;
+  poll: Omit<PollOptions, 'now' | 'logger' | 'force' | 'onProgress' | 'onFetched'>;
   firstPollEntries: number;
   retentionDays: number;
   failingHours: number;
@@ -24,13 +25,25 @@ export interface IngestOptions {
 
 /** What ingestion produced: the new entries (already in a stored batch unless dry-run) and feed display data. */
 export interface IngestResult {
+  /** New entries, as stored in the batch: without contentHtml, except in a dry run (which stores nothing). */
   fresh: Entry[];
   /** Batch the fresh entries went into (undefined when none or dry-run). */
   batchSeq?: number;
   states: Map<string, FeedState>;
 }
 
-/** Polls every feed, parses what changed, diffs against the seen-store and records new entries as a batch. */
+/** What parsing one fetched body gave: the feed's new entries and seen map, or the parse error. */
+type ParseOutcome =
+  | { ok: true; title?: string; link?: string; entries: number; fresh: Entry[]; seen: SeenMap; changed: boolean; firstPoll: boolean; entryCount: number }
+  | { ok: false; message: string };
+
+/**
+ * Polls every feed, parses what changed, diffs against the seen-store and records new entries as a batch.
+ *
+ * Each body is decoded, parsed and diffed as soon as it arrives, while the other feeds are still downloading, and
+ * then dropped: only a feed's new entries (and its seen map) outlive its parse, never the whole set of bodies, texts
+ * and XML trees. Parses run one at a time, in arrival order; the report lists feeds in configuration order.
+ */
 export async function ingestFeeds(options: IngestOptions, report: RunReport): Promise<IngestResult> {
   const { feeds, store, logger } = options;
   const now = options.now();
@@ -39,43 +52,94 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
   const [states, seenMaps] = await Promise.all([store.getFeedStates(feedIds), store.getSeenMaps(feedIds)]);
   report.phasesMs.store += performance.now() - t;
 
+  // The parser (rss-parser, html-to-text…) loads only when some feed changed: a cycle of 304s never pays for it.
+  let parser: Promise<{ parseFeed: typeof ParseFeed }> | undefined;
+  // Batches keep entries without contentHtml (digests show summaries; content is often most of a feed's bytes), so
+  // it is dropped right after the diff. A dry run keeps it: its digests are rendered from these very entries.
+  const keepEntry = options.dryRun ? (entry: Entry) => entry : withoutContent;
+  const parsedOutcomes = new Map<PollResult, ParseOutcome>();
+  let parseMs = 0;
+  let queue: Promise<void> = Promise.resolve();
+
+  const parseBody = async (result: PollResult): Promise<void> => {
+    const { feed, state } = result;
+    const body = result.body ?? Buffer.alloc(0);
+    // The body is parsed now; the poll result must not keep it alive.
+    delete result.body;
+    const started = performance.now();
+    try {
+      parser ??= import('../parse/parse-feed.js');
+      const { parseFeed } = await parser;
+      const decoded = decodeFeedBytes(body, result.contentType);
+      const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
+      // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
+      const firstPoll = state.urlChanged === true || (!state.polledOnce && !seenMaps.has(feed.id));
+      const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {
+        now,
+        firstPoll,
+        firstPollEntries: options.firstPollEntries,
+        retentionDays: options.retentionDays,
+      });
+      parsedOutcomes.set(result, {
+        ok: true,
+        title: parsed.title,
+        link: parsed.link,
+        entries: parsed.entries.length,
+        fresh: diff.fresh.map(keepEntry),
+        seen: diff.seen,
+        changed: diff.changed,
+        firstPoll,
+        entryCount: Object.keys(diff.seen).length,
+      });
+    } catch (error) {
+      parsedOutcomes.set(result, { ok: false, message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      parseMs += performance.now() - started;
+    }
+  };
+
   t = performance.now();
-  const results = await pollFeeds(feeds, states, { ...options.poll, now: options.now, logger, force: options.force, onProgress: options.onProgress });
-  report.phasesMs.fetch += performance.now() - t;
+  const results = await pollFeeds(feeds, states, {
+    ...options.poll,
+    now: options.now,
+    logger,
+    force: options.force,
+    onProgress: options.onProgress,
+    onFetched: (result) => {
+      if (result.outcome !== 'ok') return;
+      // One parse at a time (parsing is CPU-bound: running several at once only holds more trees in memory). The
+      // immediate yield lets the fetches whose turn came start their requests before this parse takes the CPU.
+      // Returning the parse keeps this feed's fetch slot until its body is parsed: bodies never pile up unparsed.
+      queue = queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => parseBody(result));
+      return queue;
+    },
+  });
+  await queue;
+  // Parsing happened during the poll: the fetch phase is the rest of its wall time (waiting for the network).
+  report.phasesMs.fetch += Math.max(0, performance.now() - t - parseMs);
+  report.phasesMs.parse += parseMs;
 
   const newStates = new Map<string, FeedState>();
   const changedMaps = new Map<string, SeenMap>();
   const backlogMaps = new Map<string, SeenMap>();
   const fresh: Entry[] = [];
   report.feeds.total = feeds.length;
-  t = performance.now();
-  // The parser (rss-parser, html-to-text…) loads only when some feed changed: a cycle of 304s never pays for it.
-  const parseFeed = results.some((r) => r.outcome === 'ok') ? (await import('../parse/parse-feed.js')).parseFeed : undefined;
   for (const result of results) {
     const { feed } = result;
     let state = result.state;
     switch (result.outcome) {
       case 'ok': {
-        try {
-          const decoded = decodeFeedBytes(result.body ?? Buffer.alloc(0), result.contentType);
-          const parsed = await parseFeed!(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
-          // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
-          const firstPoll = state.urlChanged === true || (!state.polledOnce && !seenMaps.has(feed.id));
-          const diff = diffEntries(parsed.entries, seenMaps.get(feed.id), {
-            now,
-            firstPoll,
-            firstPollEntries: options.firstPollEntries,
-            retentionDays: options.retentionDays,
-          });
-          if (diff.changed) changedMaps.set(feed.id, diff.seen);
-          if (firstPoll && diff.fresh.length > 0) backlogMaps.set(feed.id, withoutKeys(diff.seen, diff.fresh));
-          if (firstPoll) report.entries.backlog += parsed.entries.length - diff.fresh.length;
-          fresh.push(...diff.fresh);
-          state = recordParseSuccess(state, { title: parsed.title, link: parsed.link, entryCount: Object.keys(diff.seen).length }, now);
+        const parsed = parsedOutcomes.get(result) ?? { ok: false, message: `feed "${feed.id}" was fetched but not parsed` };
+        if (parsed.ok) {
+          if (parsed.changed) changedMaps.set(feed.id, parsed.seen);
+          if (parsed.firstPoll && parsed.fresh.length > 0) backlogMaps.set(feed.id, withoutKeys(parsed.seen, parsed.fresh));
+          if (parsed.firstPoll) report.entries.backlog += parsed.entries - parsed.fresh.length;
+          for (const entry of parsed.fresh) fresh.push(entry);
+          state = recordParseSuccess(state, { title: parsed.title, link: parsed.link, entryCount: parsed.entryCount }, now);
           report.feeds.ok += 1;
-          if (diff.fresh.length > 0) logger.debug({ feed: feed.id, fresh: diff.fresh.length }, 'new entries');
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
+          if (parsed.fresh.length > 0) logger.debug({ feed: feed.id, fresh: parsed.fresh.length }, 'new entries');
+        } else {
+          const message = parsed.message;
           state = recordParseFailure(state, message, now);
           report.feeds.failed += 1;
           report.feeds.failures.push({ feedId: feed.id, url: state.url, kind: 'parse', message, consecutiveFailures: state.consecutiveFailures, nextPollAt: state.nextPollAt });
@@ -110,7 +174,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
     }
     newStates.set(feed.id, state);
   }
-  report.phasesMs.parse += performance.now() - t;
+  parsedOutcomes.clear();
   report.entries.fresh = fresh.length;
 
   let batchSeq: number | undefined;
@@ -120,8 +184,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
     // entries next cycle (and digests dedupe by key) instead of losing them. A feed's first poll marks its backlog seen
     // before the batch: re-detected as a first poll again, its newest-N cut would drop entries that arrived meanwhile.
     if (backlogMaps.size > 0) await store.setSeenMaps(backlogMaps);
-    // Digests show summaries, not full content: batches keep entries without contentHtml (often most of a feed's bytes).
-    if (fresh.length > 0) batchSeq = await store.appendBatch(fresh.map(withoutContent), now);
+    if (fresh.length > 0) batchSeq = await store.appendBatch(fresh, now);
     if (changedMaps.size > 0) await store.setSeenMaps(changedMaps);
     await store.setFeedStates([...newStates.values()]);
     report.phasesMs.store += performance.now() - t;

@@ -159,6 +159,18 @@ describe('decodeFeedBytes: feedparser encoding conformance (expectations.json)',
 });
 
 describe('decodeFeedBytes: details', () => {
+  it.each([
+    ['pure ASCII (the fast path)', '<?xml version="1.0"?><rss><channel><title>plain ascii &amp; more</title></channel></rss>', undefined],
+    ['ASCII with one UTF-8 character at the very end', '<rss><channel><title>' + 'x'.repeat(5000) + '</title></channel></rss><!-- é -->', undefined],
+    ['ASCII declared us-ascii by text/xml', '<rss><channel><title>t</title></channel></rss>', 'text/xml'],
+    ['ASCII declared windows-1252', '<?xml version="1.0" encoding="windows-1252"?><rss><channel><title>t</title></channel></rss>', 'application/rss+xml'],
+  ])('%s: the same text as a UTF-8 decoder gives', (_name, xml, contentType) => {
+    const bytes = Buffer.from(xml, 'utf8');
+    const decoded = decodeFeedBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), contentType);
+    expect(decoded.text).toBe(new TextDecoder().decode(bytes).replace(/\s+encoding="windows-1252"/, ''));
+    expect(decoded.mismatch).toBeUndefined();
+  });
+
   it('drops only the encoding attribute of the XML declaration, and whitespace before it', () => {
     const bytes = Buffer.from('  \n<?xml version="1.0" encoding=\'ISO-8859-1\' standalone="yes"?><rss/>', 'latin1');
     expect(decodeFeedBytes(bytes).text).toBe('<?xml version="1.0" standalone="yes"?><rss/>');

@@ -284,6 +284,54 @@ describe('pollFeeds: concurrency and isolation', () => {
     expect(progress).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]));
   });
 
+  it('hands each fetched result to onFetched as soon as it arrives, the same object the array returns', async () => {
+    server.route('/fast', { body: RSS });
+    slowRoute(150);
+    server.route('/down', { status: 500 });
+    const feeds = [feed('slow', '/slow'), feed('fast', '/fast'), feed('down', '/down')];
+    const notDue: FeedState = { ...initialFeedState(feed('later', '/fast')), nextPollAt: at(HOUR) };
+    feeds.push(feed('later', '/fast'));
+    const seen: Array<{ id: string; outcome: string; hadBody: boolean; slowDone: boolean }> = [];
+    const handed = new Set<unknown>();
+    let slowDone = false;
+    const results = await pollFeeds(feeds, new Map([['later', notDue]]), options({
+      perHostConcurrency: 4,
+      onFetched: (r) => {
+        handed.add(r);
+        if (r.feed.id === 'slow') slowDone = true;
+        seen.push({ id: r.feed.id, outcome: r.outcome, hadBody: r.body !== undefined, slowDone });
+      },
+    }));
+    // Due feeds only (never the skipped one), in arrival order: the fast feed before the slow one is done.
+    expect(seen.map((s) => s.id).sort()).toEqual(['down', 'fast', 'slow']);
+    expect(seen.find((s) => s.id === 'fast')).toMatchObject({ outcome: 'ok', hadBody: true, slowDone: false });
+    expect(seen.find((s) => s.id === 'down')).toMatchObject({ outcome: 'failed', hadBody: false });
+    expect(results.map((r) => r.feed.id)).toEqual(['slow', 'fast', 'down', 'later']);
+    expect(results.filter((r) => handed.has(r)).map((r) => r.feed.id)).toEqual(['slow', 'fast', 'down']);
+    expect(results[3]?.outcome).toBe('skipped');
+  });
+
+  it('keeps a fetch slot until onFetched settles: never more than `concurrency` bodies wait to be handled', async () => {
+    server.route('/quick', { body: RSS });
+    const feeds = Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, url: server.url(`/quick?i=${i}`), tags: [] }));
+    let waiting = 0;
+    let maxWaiting = 0;
+    let handled = 0;
+    await pollFeeds(feeds, new Map(), options({
+      concurrency: 2,
+      perHostConcurrency: 2,
+      onFetched: async () => {
+        maxWaiting = Math.max(maxWaiting, ++waiting);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        waiting--;
+        handled++;
+      },
+    }));
+    expect(handled).toBe(6); // pollFeeds resolves only after every handler settled
+    expect(maxWaiting).toBe(2);
+    expect(server.requests).toHaveLength(6);
+  });
+
   it('honours the total limit when it is the tighter one', async () => {
     slowRoute(60);
     const feeds = Array.from({ length: 8 }, (_, i) => ({ id: `g${i}`, url: server.url(`/slow?i=${i}`), tags: [] }));

@@ -40,6 +40,22 @@ describe('parseDate: RFC 822 / 1123 and misspellings', () => {
   });
 });
 
+// The canonical RSS form has its own fast path; its results must be the general parser's, quirks included.
+describe('parseDate: canonical RFC 1123 (read by the fast path)', () => {
+  it.each([
+    ['Tue, 30 Apr 2024 19:06:40 GMT', '2024-04-30T19:06:40.000Z'],
+    ['tue, 1 apr 2024 00:00:00 +0200', '2024-03-31T22:00:00.000Z'],
+    ['Wed, 02 Oct 2002 13:00:00 EST', '2002-10-02T18:00:00.000Z'],
+    ['Tue, 30 Apr 2024 24:00:00 Z', '2024-05-01T00:00:00.000Z'],
+    ['Fri, 29 Feb 2008 12:00:60 UT', '2008-02-29T12:00:59.000Z'], // leap second clamped
+    ['Tue, 30 Apr 2024 19:06:40 +9900', '2024-04-30T19:06:40.000Z'], // impossible zone: ignored, as the general parser does
+    ['Mon, 31 Jun 2024 10:00:00 GMT', undefined], // no 31 June
+    ['Sat, 29 Feb 2025 12:00:00 GMT', undefined], // not a leap year
+  ])('%j → %j', (input, expected) => {
+    expect(parseDate(input)).toBe(expected);
+  });
+});
+
 describe('parseDate: W3C-DTF / ISO 8601', () => {
   it.each([
     ['2004-01-01T19:48:21Z', '2004-01-01T19:48:21.000Z'],

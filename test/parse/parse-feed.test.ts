@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ParseError } from '../../src/model/errors.js';
 import { MAX_ENTRIES, parseFeed } from '../../src/parse/parse-feed.js';
 import { isNotWellFormedWarning } from '../../src/parse/parse-warnings.js';
+import { identifyEntry } from '../../src/parse/entry-identity.js';
+import { htmlToPlainText } from '../../src/parse/html-to-plain-text.js';
+import { truncateText } from '../../src/parse/truncate-text.js';
 
 const options = { feedId: 'test', url: 'https://example.com/blog/feed.xml' };
 
@@ -337,5 +340,43 @@ describe('junk before the document', () => {
     const feed = await parseFeed('Warning: Cannot modify header information in /var/www/feed.php on line 3\n' + rssItem('<title>T</title><link>https://example.com/1</link>'), options);
     expect(feed.entries[0]?.title).toBe('T');
     expect(feed.warnings.filter(isNotWellFormedWarning).join()).toMatch(/"Warning: Cannot modify header.*" before the XML document was skipped/);
+  });
+});
+
+describe('parseFeed: summaries from a bounded prefix of long HTML', () => {
+  // The summary is converted from a prefix of the description (growing until it reaches past the cut); it must be
+  // exactly what converting the whole description gives. The reference: html-to-text over everything, then the cut.
+  const escape = (html: string) => html.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const para = (i: number) => `<p>Paragraph ${i} with <strong>bold</strong>, <a href="https://example.com/${i}">a link</a> &amp; an entity &eacute;t&eacute; 😀.</p>\n`;
+  const cases: Array<[string, string]> = [
+    ['plain paragraphs', Array.from({ length: 200 }, (_, i) => para(i)).join('')],
+    ['markup-heavy head (figures and images before any text)', '<figure><img src="a.png" srcset="' + 'a.png 1x, '.repeat(300) + '"></figure>'.repeat(3) + Array.from({ length: 50 }, (_, i) => para(i)).join('')],
+    ['a script and a style block first', `<style>${'p{color:red}'.repeat(500)}</style><script>${'var x=1;'.repeat(500)}</script>` + para(1).repeat(40)],
+    ['lists and tables', `<ul>${'<li>item one two three</li>'.repeat(200)}</ul><table>${'<tr><td>a</td><td>b</td></tr>'.repeat(100)}</table>`],
+    ['one very long word', `<p>${'x'.repeat(5000)} tail</p>`],
+    ['entities everywhere', '&lt;tag&gt; &amp;amp; &#8217;quoted&#8217; &hellip; '.repeat(300)],
+    ['short description (read whole)', '<p>just a few words</p>'],
+  ];
+
+  it.each(cases)('%s', async (_name, html) => {
+    for (const summaryLength of [40, 300, 1000]) {
+      const feed = await parseFeed(rssItem(`<title>t</title><description>${escape(html)}</description>`), { ...options, summaryLength });
+      expect(feed.entries[0]?.summary).toBe(truncateText(htmlToPlainText(html), summaryLength));
+    }
+  });
+
+  it('an entry identified by its text alone hashes the whole text, not the prefix used for its summary', async () => {
+    const html = Array.from({ length: 300 }, (_, i) => para(i)).join('');
+    const feed = await parseFeed(rssItem(`<description>${escape(html)}</description><author>a@example.com (Ann)</author>`), options);
+    const entry = feed.entries[0];
+    expect(entry?.id).toBe(identifyEntry({ fallback: `${htmlToPlainText(html, 20_000)}\nAnn` }));
+    // Two such entries that differ only far beyond the summary stay two entries.
+    const twins = await parseFeed(
+      `<rss version="2.0"><channel><title>F</title><item><description>${escape(html + '<p>end A</p>')}</description></item>` +
+        `<item><description>${escape(html.slice(0, 4000) + '<p>end B</p>')}</description></item></channel></rss>`,
+      options,
+    );
+    expect(twins.entries).toHaveLength(2);
+    expect(twins.entries[0]?.summary).toBe(twins.entries[1]?.summary);
   });
 });

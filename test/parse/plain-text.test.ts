@@ -43,6 +43,12 @@ describe('truncateText', () => {
     ['supercalifragilistic', 8, 'superca…'], // one long word is cut inside the word
     ['end, with punctuation. and more', 17, 'end, with…'],
     ['😀😀😀😀😀😀', 4, '😀😀😀…'], // code points, never half a surrogate pair
+    ['😀😀😀😀', 4, '😀😀😀😀'], // 8 UTF-16 units but 4 code points: fits
+    ['😀😀😀😀😀', 1, '…'],
+    ['abc', 0, ''],
+    ['a😀 b😀 c😀 d', 5, 'a😀…'], // word boundary found across surrogate pairs
+    ['\ud83dlone surrogate', 3, '\ud83dl…'], // a lone surrogate counts as one character, as Array.from sees it
+    ['word '.repeat(20_000), 12, 'word word…'], // only the prefix matters, however long the text
   ])('truncateText(%j, %d) = %j', (text, max, expected) => {
     const out = truncateText(text, max);
     expect(out).toBe(expected);
