@@ -40,26 +40,46 @@ export function compareNewestFirst(a: Entry, b: Entry): number {
  * the order of their first entry in the input.
  */
 export function groupBySource(entries: Entry[], feeds: Map<string, SourceDisplay>, options: GroupOptions): SourceGroup[] {
-  const byFeed = new Map<string, Entry[]>();
-  for (const entry of entries) {
-    const list = byFeed.get(entry.feedId);
-    if (list) list.push(entry);
-    else byFeed.set(entry.feedId, [entry]);
+  return groupTimedEntries(
+    entries.map((entry) => ({ entry, sortTime: entrySortTime(entry) })),
+    feeds,
+    options,
+  );
+}
+
+/** An entry with its entrySortTime, computed once. */
+export interface TimedEntry {
+  entry: Entry;
+  sortTime: number;
+}
+
+/** groupBySource for entries whose entrySortTime is already known (buildDigest computes it once per batch). */
+export function groupTimedEntries(entries: readonly TimedEntry[], feeds: Map<string, SourceDisplay>, options: GroupOptions): SourceGroup[] {
+  const byFeed = new Map<string, TimedEntry[]>();
+  for (const timed of entries) {
+    const list = byFeed.get(timed.entry.feedId);
+    if (list) list.push(timed);
+    else byFeed.set(timed.entry.feedId, [timed]);
   }
   const max = Math.max(0, Math.floor(options.maxPerSource));
   const groups = [...byFeed].map(([feedId, list]) => {
-    const sorted = [...list].sort(compareNewestFirst);
+    const sorted = [...list].sort(compareTimedNewestFirst);
     const display = feeds.get(feedId);
     const group: SourceGroup = {
       feedId,
       title: display?.title || display?.fallbackTitle || feedId,
       count: sorted.length,
-      entries: sorted.slice(0, max),
+      entries: sorted.slice(0, max).map((t) => t.entry),
       more: Math.max(0, sorted.length - max),
     };
     if (display?.link) group.link = display.link;
-    return { group, newest: entrySortTime(sorted[0]!) };
+    return { group, newest: sorted[0]!.sortTime };
   });
   groups.sort((a, b) => (a.newest === b.newest ? 0 : a.newest > b.newest ? -1 : 1));
   return groups.map((g) => g.group);
+}
+
+/** compareNewestFirst on precomputed times. */
+export function compareTimedNewestFirst(a: TimedEntry, b: TimedEntry): number {
+  return a.sortTime === b.sortTime ? 0 : a.sortTime > b.sortTime ? -1 : 1;
 }

@@ -47,10 +47,30 @@ export function selectEntries(entries: Entry[], selection: Selection): Entry[] {
   return entries.filter((entry) => {
     if (!selection.feedIds.has(entry.feedId)) return false;
     if (!selection.includePattern && !selection.excludePattern) return true;
-    const text = `${entry.title}\n${entry.summary}`.normalize('NFC');
-    if (selection.excludePattern?.test(text)) return false;
-    return selection.includePattern ? selection.includePattern.test(text) : true;
+    return matchesKeywords(keywordText(entry), selection, undefined);
   });
+}
+
+/** The text keyword filters look at: title and summary, NFC-normalized. */
+export function keywordText(entry: Entry): string {
+  return `${entry.title}\n${entry.summary}`.normalize('NFC');
+}
+
+/**
+ * Whether keywordText passes the selection's keyword filters (exclude wins over include). `memo` caches each pattern's
+ * result for this text (the patterns are neither global nor sticky, so a test has no state).
+ */
+export function matchesKeywords(text: string, selection: Selection, memo: Map<RegExp, boolean> | undefined): boolean {
+  const test = (pattern: RegExp): boolean => {
+    let hit = memo?.get(pattern);
+    if (hit === undefined) {
+      hit = pattern.test(text);
+      memo?.set(pattern, hit);
+    }
+    return hit;
+  };
+  if (selection.excludePattern && test(selection.excludePattern)) return false;
+  return selection.includePattern ? test(selection.includePattern) : true;
 }
 
 /** A stable, compact key of a selection: equal keys select exactly the same entries, so one rendered digest can serve all of them. */
@@ -77,10 +97,23 @@ function normalizeTerms(terms: readonly string[]): string[] {
   return [...out].sort();
 }
 
+// Compiled patterns by source. Subscribers with different feeds often share keywords; one RegExp object per distinct
+// pattern lets buildDigest remember each entry's match per pattern for all of them. Safe to share: neither 'g' nor 'y',
+// so test() keeps no state between calls.
+const patterns = new Map<string, RegExp>();
+const PATTERN_LIMIT = 10_000;
+
 function compileTerms(terms: string[]): RegExp | undefined {
   if (terms.length === 0) return undefined;
   const alternatives = terms.map((term) => term.split(' ').map(escapeRegExp).join('\\s+'));
-  return new RegExp(`(?<!${WORD})(?:${alternatives.join('|')})(?!${WORD})`, 'iu');
+  const source = `(?<!${WORD})(?:${alternatives.join('|')})(?!${WORD})`;
+  let pattern = patterns.get(source);
+  if (!pattern) {
+    if (patterns.size >= PATTERN_LIMIT) patterns.clear();
+    pattern = new RegExp(source, 'iu');
+    patterns.set(source, pattern);
+  }
+  return pattern;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,6 +1,7 @@
 import type { Digest } from '../model/digest.js';
 import { cleanText, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
+import { memoString } from './entry-memo.js';
 
 /** Longest subject we produce (characters); longer ones are cut at a word boundary with "…". */
 export const MAX_SUBJECT_LENGTH = 150;
@@ -11,10 +12,18 @@ export interface FormatSubjectOptions {
   now: Date;
 }
 
+const cleanTitles = new Map<string, string>();
+
 /** "A, B, C +2 more": the first three source titles. */
 function describeSources(digest: Digest): string {
-  const titles = digest.groups.map((g) => cleanText(g.title)).filter((t) => t !== '');
-  const shown = titles.slice(0, 3).join(', ');
+  // Only the first three non-empty titles are shown: clean no more than needed (every digest of a cycle repeats them).
+  const titles: string[] = [];
+  for (const g of digest.groups) {
+    if (titles.length === 3) break;
+    const title = memoString(cleanTitles, g.title, () => cleanText(g.title));
+    if (title !== '') titles.push(title);
+  }
+  const shown = titles.join(', ');
   const rest = digest.groups.length - Math.min(3, digest.groups.length);
   return rest > 0 ? `${shown} +${rest} more` : shown;
 }

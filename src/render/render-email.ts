@@ -1,12 +1,15 @@
 import type { Digest } from '../model/digest.js';
+import type { Entry } from '../model/entry.js';
 import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
+import { entryDateVariant, entryMemoOf, memoEntryDate, memoHttpLink, memoPiece, memoString, memoVariant } from './entry-memo.js';
+import { memoHttpUrl } from './http-url.js';
 import { escapeFeedHtml, escapeHtml } from './escape-html.js';
 import { formatSubject } from './format-subject.js';
-import { httpUrl, renderText, visibleEntries } from './render-text.js';
+import { renderText, visibleEntries } from './render-text.js';
 import { pickLeadImage } from './sanitize-entry-html.js';
 import { pluralizePosts, summarizeCounts } from './summarize-counts.js';
-import { fillTemplate, RECIPIENT_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, type BlockData, type CompiledTemplates } from './template-blocks.js';
+import { fillTemplate, RECIPIENT_PLACEHOLDER, shareBlockData, UNSUBSCRIBE_PLACEHOLDER, type BlockData, type CompiledTemplates } from './template-blocks.js';
 
 /** A digest email before personalization: html and text still hold %%UNSUBSCRIBE_URL%% and %%RECIPIENT%%. */
 export interface RenderedEmail {
@@ -73,34 +76,35 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
   const summaryMax = options.summaryMaxChars ?? 320;
   const preheader = summarizeCounts(digest.entryCount, digest.sourceCount);
   const title = cleanText(digest.title) || 'Digest';
+  // Variants for the entry memo (see entry-memo.ts): everything an entry's block depends on besides its own fields.
+  const baseVariant = memoVariant(`html-base\0${summaryMax}\0${options.leadImages ? 1 : 0}`);
+  const dateVariant = entryDateVariant(dates);
+  const blockVariant = `html\0${dates.key}\0${summaryMax}\0${options.leadImages ? 1 : 0}`;
+  const positions: number[] = [];
+  const positionVariant = (j: number): number => (positions[j] ??= memoVariant(`${blockVariant}\0${j}`));
 
   const sources: BlockData[] = digest.groups.map((group, i) => {
     const anchor = `src-${i + 1}`;
-    const sourceUrl = httpUrl(group.link);
+    const sourceUrl = memoHttpUrl(group.link);
     const sourceHref = sourceUrl ? escapeFeedHtml(sourceUrl) : `#${anchor}`;
     const { entries, more } = visibleEntries(group, options.maxPerSource);
     const entryData: BlockData[] = entries.map((entry, j) => {
-      const link = httpUrl(entry.link);
-      const date = dates.entry(entry.published ?? entry.updated);
-      const author = truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH);
-      const image = options.leadImages && entry.contentHtml ? pickLeadImage(entry.contentHtml, link ?? sourceUrl ?? '') : undefined;
-      return {
-        values: {
-          ENTRY_TITLE: escapeFeedHtml(truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)'),
-          ENTRY_URL: link ? escapeFeedHtml(link) : sourceHref,
-          ENTRY_AUTHOR: escapeFeedHtml(author),
-          ENTRY_DATE: escapeHtml(date),
-          ENTRY_DATETIME: escapeHtml(entry.published ?? entry.updated ?? ''),
-          ENTRY_META: escapeFeedHtml([author, date].filter((s) => s !== '').join(' · ')),
-          ENTRY_SUMMARY: escapeFeedHtml(truncateText(cleanText(entry.summary), summaryMax)),
-          ENTRY_INDEX: String(j + 1),
-        },
-        blocks: image ? { 'entry-image': [{ values: { IMAGE_URL: escapeFeedHtml(image.src), IMAGE_ALT: html(image.alt) } }] } : undefined,
-      };
+      const memo = entryMemoOf(entry);
+      const link = memoHttpLink(memo);
+      // Without a usable link of its own, an entry links to (and resolves its lead image against) its source.
+      const imageBase = link ?? sourceUrl ?? '';
+      const own = link === undefined ? `\0${sourceHref}\0${imageBase}` : '';
+      return memoPiece(memo, own ? memoVariant(`${blockVariant}\0${j}${own}`) : positionVariant(j), () => {
+        const base = memoPiece(memo, own ? memoVariant(`html-base\0${summaryMax}\0${options.leadImages ? 1 : 0}${own}`) : baseVariant, () =>
+          htmlEntryBase(entry, link, sourceHref, imageBase, summaryMax, options.leadImages ?? false),
+        );
+        return shareBlockData(entryBlockData(base, memoEntryDate(memo, dates, dateVariant), j));
+      });
     });
     return {
       values: {
-        SOURCE_TITLE: escapeFeedHtml(truncateText(cleanText(group.title), MAX_SOURCE_TITLE_LENGTH) || group.feedId),
+        // escapeFeedHtml(a || b) equals escapeFeedHtml(a) || escapeFeedHtml(b): only the title part is memoized.
+        SOURCE_TITLE: memoString(sourceTitles, group.title, () => escapeFeedHtml(truncateText(cleanText(group.title), MAX_SOURCE_TITLE_LENGTH))) || escapeFeedHtml(group.feedId),
         SOURCE_URL: sourceHref,
         SOURCE_ANCHOR: anchor,
         SOURCE_COUNT: String(group.count),
@@ -134,6 +138,51 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
     },
   };
 }
+
+/** What an entry's block shows that does not depend on the time zone or its position (escaped for HTML). */
+interface HtmlEntryBase {
+  title: string;
+  url: string;
+  /** Author, cleaned and shortened, not escaped (joined with the date into ENTRY_META). */
+  author: string;
+  authorHtml: string;
+  datetime: string;
+  summary: string;
+  image?: BlockData;
+}
+
+function htmlEntryBase(entry: Entry, link: string | undefined, fallbackHref: string, imageBase: string, summaryMax: number, leadImages: boolean): HtmlEntryBase {
+  const image = leadImages && entry.contentHtml ? pickLeadImage(entry.contentHtml, imageBase) : undefined;
+  const author = truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH);
+  return {
+    title: escapeFeedHtml(truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)'),
+    url: link ? escapeFeedHtml(link) : fallbackHref,
+    author,
+    authorHtml: escapeFeedHtml(author),
+    datetime: escapeHtml(entry.published ?? entry.updated ?? ''),
+    summary: escapeFeedHtml(truncateText(cleanText(entry.summary), summaryMax)),
+    image: image ? { values: { IMAGE_URL: escapeFeedHtml(image.src), IMAGE_ALT: html(image.alt) } } : undefined,
+  };
+}
+
+/** The escaped values of one entry's block (and its lead image, when enabled and found). */
+function entryBlockData(base: HtmlEntryBase, date: string, j: number): BlockData {
+  return {
+    values: {
+      ENTRY_TITLE: base.title,
+      ENTRY_URL: base.url,
+      ENTRY_AUTHOR: base.authorHtml,
+      ENTRY_DATE: escapeHtml(date),
+      ENTRY_DATETIME: base.datetime,
+      ENTRY_META: escapeFeedHtml([base.author, date].filter((s) => s !== '').join(' · ')),
+      ENTRY_SUMMARY: base.summary,
+      ENTRY_INDEX: String(j + 1),
+    },
+    blocks: base.image ? { 'entry-image': [base.image] } : undefined,
+  };
+}
+
+const sourceTitles = new Map<string, string>();
 
 const PLACEHOLDERS = /%%(UNSUBSCRIBE_URL|RECIPIENT)%%/g;
 const CONTROL = /\p{Cc}/gu;

@@ -12,10 +12,13 @@
  * sources were left out.
  */
 import type { Digest } from '../model/digest.js';
+import type { Entry } from '../model/entry.js';
 import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
+import { entryDateVariant, entryMemoOf, memoEntryDate, memoHttpLink, memoPiece, memoVariant, type EntryMemo } from './entry-memo.js';
+import { memoHttpUrl } from './http-url.js';
 import { escapeSlackMrkdwn, escapeSlackPlain, escapeSlackUrl, slackLink } from './escape-slack.js';
-import { httpUrl, visibleEntries } from './render-text.js';
+import { visibleEntries } from './render-text.js';
 import { pluralizePosts, summarizeCounts } from './summarize-counts.js';
 
 /** Slack's documented limits for chat.postMessage with blocks. */
@@ -73,6 +76,16 @@ function fitEscaped(raw: string, max: number, escape: (s: string) => string): st
   return '…';
 }
 
+/** One entry's mrkdwn line: linked title, then author and date; just the title when it would not fit `budget`. */
+function entryLine(entry: Entry, memo: EntryMemo, date: string, sourceUrl: string | undefined, budget: number): string {
+  const title = truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)';
+  const meta = [truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH), date].filter((p) => p !== '').join(' · ');
+  // A monstrous URL would eat the section budget: link such entries to their source instead.
+  const url = (escapeSlackUrl(entry.link)?.length ?? 0) <= 1000 ? memoHttpLink(memo) : sourceUrl;
+  const text = `• ${slackLink(url, title)}${meta ? `\n      _${escapeSlackMrkdwn(meta)}_` : ''}`;
+  return text.length > budget ? `• ${escapeSlackMrkdwn(truncateText(title, 100))}` : text;
+}
+
 interface SectionUnit {
   kind: 'section';
   text: string;
@@ -92,23 +105,22 @@ export function renderSlack(digest: Digest, options: RenderSlackOptions = {}): S
   const rawTitle = cleanText(digest.title) || 'Digest';
   const summary = summarizeCounts(digest.entryCount, digest.sourceCount);
   const period = dates.period(digest.periodStart, digest.periodEnd);
+  const dateVariant = entryDateVariant(dates);
 
   // 1. Every source becomes one or more sections (split at entry boundaries), with dividers between sources.
   const units: Unit[] = [];
   digest.groups.forEach((group, s) => {
     const sourceTitle = truncateText(cleanText(group.title), MAX_SOURCE_TITLE_LENGTH) || group.feedId;
-    const sourceUrl = httpUrl(group.link);
+    const sourceUrl = memoHttpUrl(group.link);
     const heading = `*${slackLink(sourceUrl, sourceTitle)}* · ${pluralizePosts(group.count)}`;
     const continued = `*${escapeSlackMrkdwn(sourceTitle)}* (continued)`;
     const { entries, more } = visibleEntries(group, options.maxPerSource);
+    const budget = maxSection - continued.length - 2;
+    // An entry's line depends only on its fields and these (see entry-memo.ts).
+    const variant = memoVariant(`slack\0${dates.key}\0${budget}\0${sourceUrl ?? ''}`);
     const lines: Array<{ text: string; entries: number }> = entries.map((entry) => {
-      const title = truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)';
-      const meta = [truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH), dates.entry(entry.published ?? entry.updated)].filter((p) => p !== '').join(' · ');
-      // A monstrous URL would eat the section budget: link such entries to their source instead.
-      const url = (escapeSlackUrl(entry.link)?.length ?? 0) <= 1000 ? httpUrl(entry.link) : sourceUrl;
-      let text = `• ${slackLink(url, title)}${meta ? `\n      _${escapeSlackMrkdwn(meta)}_` : ''}`;
-      if (text.length > maxSection - continued.length - 2) text = `• ${escapeSlackMrkdwn(truncateText(title, 100))}`;
-      return { text, entries: 1 };
+      const memo = entryMemoOf(entry);
+      return { text: memoPiece(memo, variant, () => entryLine(entry, memo, memoEntryDate(memo, dates, dateVariant), sourceUrl, budget)), entries: 1 };
     });
     if (more > 0) lines.push({ text: `… and ${more} more from ${slackLink(sourceUrl, sourceTitle)}`, entries: 0 });
     if (s > 0) units.push({ kind: 'divider' });

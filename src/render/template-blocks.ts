@@ -208,6 +208,32 @@ export function fillTemplate(root: TemplateBlock, data: BlockData, options: { ke
 interface Scope {
   values: Readonly<Record<string, string>>;
   parent: Scope | undefined;
+  /** Set on the scope of a shared instance being filled: records whether a token was looked up beyond it. */
+  fence?: { escaped: boolean };
+}
+
+/** Filled text of shared block instances (see shareBlockData), per template block they were filled into. */
+const sharedFills = new WeakMap<BlockData, WeakMap<TemplateBlock, string>>();
+
+/**
+ * Declares a block instance immutable and reused by many digests (one entry's block, shared by every digest of a cycle
+ * that shows it): it is frozen, and fillTemplate fills it into a given template block once and reuses that text —
+ * unless the block looks up a value of an enclosing instance (a template may show %%SOURCE_TITLE%% inside an entry),
+ * in which case the output depends on more than this instance and it is filled every time. Returns `data`.
+ */
+export function shareBlockData(data: BlockData): BlockData {
+  if (sharedFills.has(data)) return data;
+  Object.freeze(data.values);
+  if (data.blocks) {
+    for (const list of Object.values(data.blocks)) {
+      for (const child of list) shareBlockData(child);
+      Object.freeze(list);
+    }
+    Object.freeze(data.blocks);
+  }
+  Object.freeze(data);
+  sharedFills.set(data, new WeakMap());
+  return data;
 }
 
 function fillInto(block: TemplateBlock, scope: Scope, data: BlockData, out: string[], keepMarkers: boolean): void {
@@ -222,6 +248,19 @@ function fillInto(block: TemplateBlock, scope: Scope, data: BlockData, out: stri
       // source this way gives a document whose full MJML render can be compared byte for byte.
       if (keepMarkers && instances.length === 0) out.push(`<!--pd:${part.name}--><!--/pd:${part.name}-->`);
       for (const child of instances) {
+        const fills = keepMarkers ? undefined : sharedFills.get(child);
+        if (fills) {
+          let text = fills.get(part);
+          if (text === undefined) {
+            const fence = { escaped: false };
+            const own: string[] = [];
+            fillInto(part, { values: child.values, parent: scope, fence }, child, own, false);
+            text = own.join('');
+            if (!fence.escaped) fills.set(part, text);
+          }
+          out.push(text);
+          continue;
+        }
         if (keepMarkers) out.push(`<!--pd:${part.name}-->`);
         fillInto(part, { values: child.values, parent: scope }, child, out, keepMarkers);
         if (keepMarkers) out.push(`<!--/pd:${part.name}-->`);
@@ -234,6 +273,7 @@ function lookup(scope: Scope, token: string, blockName: string): string {
   for (let s: Scope | undefined = scope; s; s = s.parent) {
     const v = s.values[token];
     if (v !== undefined) return v;
+    if (s.fence) s.fence.escaped = true;
   }
   if (PASS_THROUGH.has(token)) return `%%${token}%%`;
   // parseTemplateBlocks admits only known tokens, so a miss is a bug in the caller, not in the template.
