@@ -1,4 +1,5 @@
 import type { DeliveryResult } from './delivery-result.js';
+import type { DigestMimeTemplate } from './compose-digest-mime.js';
 
 export type { DeliveryResult, DeliveryFailure } from './delivery-result.js';
 // The implementations live in files named after them; re-exported so callers can import everything email from here.
@@ -22,6 +23,13 @@ export interface EmailMessage {
   headers: Record<string, string>;
   date: Date;
   subscriberId: string;
+  /**
+   * The digest encoded once for every recipient of one rendered digest (prepareDigestMime) and this recipient's slot
+   * values; the channels stitch the message from it instead of encoding html and text again. html and text must be
+   * what the stitched parts decode to (they remain for the outbox .html file and previews). From and Subject come from
+   * the template when this is set.
+   */
+  mime?: { template: DigestMimeTemplate; values: { html: Record<string, string>; text: Record<string, string> } };
 }
 
 /** Where digest emails go: SMTP, or files in an outbox directory. */

@@ -1,8 +1,7 @@
-import nodemailer from 'nodemailer';
-import type { StreamSentMessageInfo, Transporter } from 'nodemailer';
 import type { Logger } from '../model/logger.js';
 import { silentLogger } from '../model/logger.js';
-import { buildMailOptions, refuseRecipient } from './build-mail-options.js';
+import { composeDigestMime, stitchedBytes } from './compose-digest-mime.js';
+import { refuseRecipient } from './refuse-recipient.js';
 import { outboxBasePath } from './outbox-base-path.js';
 import type { DeliveryResult } from './delivery-result.js';
 import type { EmailChannel, EmailMessage } from './email-channel.js';
@@ -16,27 +15,18 @@ export interface OutboxEmailChannelOptions {
 }
 
 /**
- * Writes each digest to `<dir>/<yyyy-mm-dd>/<subscriberId>-<id>.eml` (the complete RFC 5322 message, built by
- * nodemailer's streamTransport from the same fields and headers the SMTP channel sends) and `<…>.html` (the HTML part,
+ * Writes each digest to `<dir>/<yyyy-mm-dd>/<subscriberId>-<id>.eml` (the complete RFC 5322 message with CRLF line
+ * ends: the same bytes, from composeDigestMime, that the SMTP channel sends as DATA before dot-stuffing) and `<…>.html` (the HTML part,
  * to open in a browser). The date is the message's Date in UTC; `<id>` is derived from the Message-ID, so a digest
  * written again after a crash replaces its files instead of doubling them. Both files are written atomically.
  */
 export class OutboxEmailChannel implements EmailChannel {
   readonly #dir: string;
   readonly #logger: Logger;
-  readonly #transporter: Transporter<StreamSentMessageInfo>;
 
   constructor(options: OutboxEmailChannelOptions) {
     this.#dir = options.dir;
     this.#logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
-    this.#transporter = nodemailer.createTransport({
-      streamTransport: true,
-      buffer: true,
-      // CRLF as on the wire (RFC 5322 §2.1), so the .eml is byte-for-byte what SMTP would carry.
-      newline: 'windows',
-      disableFileAccess: true,
-      disableUrlAccess: true,
-    });
   }
 
   /** Write the .eml and .html files; a write error is a transient failure (disk full, permissions). */
@@ -46,9 +36,7 @@ export class OutboxEmailChannel implements EmailChannel {
     const base = outboxBasePath(this.#dir, msg.date, msg.subscriberId, msg.messageId);
     const files = [`${base}.eml`, `${base}.html`];
     try {
-      const info = await this.#transporter.sendMail(buildMailOptions(msg));
-      const eml = info.message;
-      if (!Buffer.isBuffer(eml)) throw new Error('nodemailer streamTransport did not return a buffer');
+      const eml = stitchedBytes(composeDigestMime(msg));
       // HTML first: an .eml is the "delivered" marker a reader looks for, so it is written last.
       await writeFileAtomic(files[1] as string, msg.html);
       await writeFileAtomic(files[0] as string, eml);
@@ -65,8 +53,6 @@ export class OutboxEmailChannel implements EmailChannel {
     }
   }
 
-  /** Release the stream transport. */
-  async close(): Promise<void> {
-    this.#transporter.close();
-  }
+  /** Nothing to release (files are written and closed per message). */
+  async close(): Promise<void> {}
 }

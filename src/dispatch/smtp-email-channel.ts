@@ -1,9 +1,11 @@
+import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPTransportOptions, Transporter, SMTPPoolSentMessageInfo } from 'nodemailer';
 import type { Logger } from '../model/logger.js';
 import { silentLogger } from '../model/logger.js';
 import { backoffDelay, sleep as defaultSleep } from './backoff-delay.js';
-import { buildMailOptions, refuseRecipient } from './build-mail-options.js';
+import { composeDigestMime } from './compose-digest-mime.js';
+import { refuseRecipient } from './refuse-recipient.js';
 import type { DeliveryFailure, DeliveryResult } from './delivery-result.js';
 import type { EmailChannel, EmailMessage } from './email-channel.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -122,12 +124,16 @@ export class SmtpEmailChannel implements EmailChannel {
   async send(msg: EmailMessage): Promise<DeliveryResult> {
     const refused = refuseRecipient(msg);
     if (refused) return refused;
-    const mail = buildMailOptions(msg);
+    // The finished message (see composeDigestMime) goes as `raw` with its envelope: nodemailer only dot-stuffs it. A
+    // stream over the chunks passes the digest's shared buffers on without copying them per recipient; each attempt
+    // gets its own stream.
+    const { chunks, envelope } = composeDigestMime(msg);
     let last: DeliveryFailure | undefined;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       await this.#limiter?.acquire();
       try {
-        const info = await this.#transporter.sendMail(mail);
+        // messageId only names the message for nodemailer (it would otherwise generate one from random bytes).
+        const info = await this.#transporter.sendMail({ raw: Readable.from(chunks, { objectMode: false }), envelope, messageId: msg.messageId });
         if (attempt > 1) this.#logger.info({ subscriber: msg.subscriberId, attempt }, 'email delivered after retry');
         return { ok: true, response: info.response };
       } catch (err) {
