@@ -86,6 +86,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         allowPrivate: env.fetch.allowPrivate ?? options.defaultAllowPrivate ?? true,
         allowedFileRoots: [config.baseDir],
         concurrency: env.fetch.concurrency,
+        perHostConcurrency: env.fetch.perHost,
       },
       defaultSchedule: env.schedule.cron ?? 'daily 07:00',
       defaultTimezone: env.schedule.timezone ?? 'UTC',

@@ -23,6 +23,7 @@ const envSchema = z.object({
   DIGEST_RETENTION_DAYS: positiveNumber.default(90),
   DIGEST_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   DIGEST_FEED_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  DIGEST_FEED_PER_HOST: z.coerce.number().int().min(1).max(256).default(2),
   DIGEST_FEED_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   DIGEST_FEED_MAX_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   DIGEST_POLL_MINUTES: z.coerce.number().int().min(1).default(60),
@@ -52,7 +53,8 @@ export interface EnvConfig {
   /** Compiled templates are cached here, so MJML is not even loaded when the template did not change. */
   cacheDir: string;
   unsubscribe: { secret?: string; baseUrl?: string; mailto?: string };
-  fetch: { allowPrivate?: boolean; concurrency: number; timeoutMs: number; maxBytes: number; failingHours: number };
+  /** concurrency: feeds fetched at once in total; perHost: at once from one host (politeness; raise it for your own server). */
+  fetch: { allowPrivate?: boolean; concurrency: number; perHost: number; timeoutMs: number; maxBytes: number; failingHours: number };
   http: { host: string; port: number };
   /** retryAttempts/retryBaseMs: SMTP tries per message and first retry delay (defaults in SmtpEmailChannel: 3, 1000 ms). */
   email: { smtpUrl?: string; ratePerSecond?: number; maxConnections: number; retryAttempts?: number; retryBaseMs?: number; from: string };
@@ -90,6 +92,7 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
     fetch: {
       allowPrivate: e.DIGEST_ALLOW_PRIVATE_NETWORKS,
       concurrency: e.DIGEST_FEED_CONCURRENCY,
+      perHost: e.DIGEST_FEED_PER_HOST,
       timeoutMs: e.DIGEST_FEED_TIMEOUT_MS,
       maxBytes: e.DIGEST_FEED_MAX_BYTES,
       failingHours: e.DIGEST_FAILING_HOURS,

@@ -1,0 +1,82 @@
+/**
+ * `npm run build`: bundles the CLI with esbuild into dist/ (what bin/planet-digest.js runs).
+ *
+ *   dist/cli/main.js    the entry: commander, config, store, fetch and the pipeline a cycle always needs
+ *   dist/chunks/*.js    shared code and everything imported lazily (parser, renderer, MJML path, dispatch channels,
+ *                       serve, admin, preview…), loaded only by the commands and cycles that need it
+ *
+ * Why a bundle: a cycle that finds nothing new is mostly Node.js loading modules; one file per package instead of
+ * hundreds (resolution, reads, compilation) cut `planet-digest --help` from about 0.65 s to 0.35 s (issue 7).
+ * Both output folders sit two levels below the package root, like src/cli/, so paths resolved from import.meta.url
+ * (../../package.json, ../../templates/) stay right. Type errors do not stop the build (`npm run typecheck` does that),
+ * as they did not with tsc's emit.
+ *
+ * External (loaded from node_modules at run time): native addons and their packages (sqlite3, pg and the @keyv
+ * adapters around them), packages too big or too dynamic to bundle and only needed on some paths (mjml, playwright-core,
+ * pino-pretty).
+ *
+ * src/'s imports of undici resolve to scripts/undici-core.mjs, the part of undici it uses (see there why).
+ *
+ *   node scripts/build-bundle.mjs                 # into dist/ (what npm run build does)
+ *   node scripts/build-bundle.mjs --outdir DIR    # elsewhere (test/cli/bundle.test.ts); DIR/../package.json must exist
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Packages left to Node.js's own resolution at run time. */
+const EXTERNAL_PACKAGES = ['sqlite3', 'pg', 'pg-native', '@keyv/postgres', '@keyv/redis', 'mjml', 'playwright-core', 'pino-pretty'];
+
+/** src/ → scripts/undici-core.mjs for the bare specifier "undici"; every other importer keeps the real package. */
+const undiciCore = {
+  name: 'undici-core',
+  setup(b) {
+    const core = path.join(root, 'scripts', 'undici-core.mjs');
+    const src = path.join(root, 'src') + path.sep;
+    b.onResolve({ filter: /^undici$/ }, (args) => (args.importer.startsWith(src) ? { path: core } : undefined));
+  },
+};
+
+const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = path.resolve(values.outdir ?? path.join(root, 'dist'));
+// Built next to the old output, then swapped in: a CLI started meanwhile finds either the old bundle or the new one,
+// not a half-written mix.
+const building = `${outdir}.building-${process.pid}`;
+const previous = `${outdir}.previous-${process.pid}`;
+rmSync(building, { recursive: true, force: true });
+const started = Date.now();
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { 'cli/main': 'src/cli/main.ts' },
+  outdir: building,
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: EXTERNAL_PACKAGES,
+  // Bundled CommonJS packages call require() for Node built-ins; an ES module has none of its own.
+  banner: { js: "import { createRequire as __pdCreateRequire } from 'node:module'; const require = __pdCreateRequire(import.meta.url);" },
+  // Whitespace and syntax minified, names kept (stack traces and profiles stay readable): less for V8 to read and
+  // compile on every start (nothing-changed cycle: about 3% less CPU and 4 MB less peak RSS).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // Linked source maps: Node ignores them unless started with --enable-source-maps; profilers and debuggers use them.
+  sourcemap: 'linked',
+  sourcesContent: false,
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [undiciCore],
+});
+if (existsSync(outdir)) renameSync(outdir, previous);
+renameSync(building, outdir);
+rmSync(previous, { recursive: true, force: true });
+
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
+const bytes = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
+process.stdout.write(`${outdir.startsWith(root + path.sep) ? path.relative(root, outdir) : outdir}: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MB of JavaScript, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
