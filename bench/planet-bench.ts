@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,11 +34,12 @@ const USAGE = `usage: npm run bench -- [options]
   --first-poll-entries N   settings.firstPollEntries: new entries per feed in cycle 1 (default 5)
   --max-per-source N       settings.maxPerSource (default 5)
   --change F               share of feeds that gain 2 entries before cycle 2 (default 0.1)
-  --smtp-connections N     SMTP_MAX_CONNECTIONS (default 5)
-  --send-concurrency N     digests sent at once (RunDeps.sendConcurrency, default 8)
+  --smtp-connections N     SMTP_MAX_CONNECTIONS (default 8; planet-digest's own default is 3, for remote relays)
+  --send-concurrency N     digests sent at once (default as planet-digest: max(8, 2 × connections))
   --feed-concurrency N     DIGEST_FEED_CONCURRENCY (default 16)
   --per-host N             feeds fetched at once per host (default = --feed-concurrency: the benchmark serves every
                            feed from one host, a real planet has hundreds; planet-digest's own default is 2)
+  --heap-mb N              run with node --max-old-space-size=N (V8 heap cap; the Docker image sets 256)
   --seed N                 fixture seed (default 1)
   --json                   print one JSON object as the last line
   --profile                CPU-profile each cycle of run 1 into artifacts/*.cpuprofile and print top self-time functions
@@ -73,6 +75,7 @@ try {
       'send-concurrency': { type: 'string' },
       'feed-concurrency': { type: 'string' },
       'per-host': { type: 'string' },
+      'heap-mb': { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -98,6 +101,19 @@ if (!(change >= 0 && change <= 1)) {
   process.exit(2);
 }
 const feedConcurrency = intOpt(v['feed-concurrency'], 'feed-concurrency', 16, 1);
+const smtpConnections = intOpt(v['smtp-connections'], 'smtp-connections', 8, 1);
+const heapMb = v['heap-mb'] === undefined ? undefined : intOpt(v['heap-mb'], 'heap-mb', 0, 64);
+// A V8 heap cap applies only at process start: run this script again in a child with it (as the Docker image does
+// with NODE_OPTIONS). The child sees PLANET_BENCH_HEAP_MB and does not re-spawn.
+if (heapMb !== undefined && process.env.PLANET_BENCH_HEAP_MB !== String(heapMb)) {
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, PLANET_BENCH_HEAP_MB: String(heapMb) },
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+  await new Promise(() => undefined);
+}
 const options: PlanetBenchOptions = {
   feeds: intOpt(v.feeds, 'feeds', 500, 1),
   emailSubscribers: intOpt(v['email-subscribers'], 'email-subscribers', 10_000),
@@ -108,8 +124,8 @@ const options: PlanetBenchOptions = {
   firstPollEntries: intOpt(v['first-poll-entries'], 'first-poll-entries', 5),
   maxPerSource: intOpt(v['max-per-source'], 'max-per-source', 5, 1),
   change,
-  smtpConnections: intOpt(v['smtp-connections'], 'smtp-connections', 5, 1),
-  sendConcurrency: intOpt(v['send-concurrency'], 'send-concurrency', 8, 1),
+  smtpConnections,
+  sendConcurrency: intOpt(v['send-concurrency'], 'send-concurrency', Math.max(8, 2 * smtpConnections), 1),
   feedConcurrency,
   perHostConcurrency: intOpt(v['per-host'], 'per-host', feedConcurrency, 1),
   seed: intOpt(v.seed, 'seed', 1),
@@ -147,7 +163,7 @@ async function runSingle(): Promise<void> {
   );
   out(
     `servers: feed server, SMTP sink (smtp-server, no TLS, discarding) and Slack API server each in its own process on 127.0.0.1; ` +
-      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host)`,
+      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host); V8 heap limit ${fixed(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB${heapMb ? ` (--heap-mb ${heapMb})` : ' (node default)'}`,
   );
   out(
     `template cache: warm (compiled in a child process in ${result.templateCache.warmedInChildMs} ms; MJML is never loaded in the measured process); ` +
@@ -181,7 +197,7 @@ async function runSingle(): Promise<void> {
   }
   if (v.json) {
     profileFiles = profileFiles.map((f) => path.relative(ROOT, f));
-    out(JSON.stringify(planetJson(result, summaries, { machine: formatMachine(machine), load_average: load0.map((l) => Number(l.toFixed(2))), profiles: profileFiles })));
+    out(JSON.stringify(planetJson(result, summaries, { machine: formatMachine(machine), heap_limit_mb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20), load_average: load0.map((l) => Number(l.toFixed(2))), profiles: profileFiles })));
   }
 }
 
@@ -189,12 +205,12 @@ async function runSingle(): Promise<void> {
 async function runPoint(feeds: number, emailSubscribers: number, timeoutS: number): Promise<Record<string, unknown> | { error: string }> {
   const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--json', '--feeds', String(feeds), '--email-subscribers', String(emailSubscribers)];
   args.push('--runs', String(matrixRuns));
-  for (const name of ['slack-subscribers', 'entries', 'html-chars', 'first-poll-entries', 'max-per-source', 'change', 'smtp-connections', 'send-concurrency', 'feed-concurrency', 'per-host', 'seed'] as const) {
+  for (const name of ['slack-subscribers', 'entries', 'html-chars', 'first-poll-entries', 'max-per-source', 'change', 'smtp-connections', 'send-concurrency', 'feed-concurrency', 'per-host', 'heap-mb', 'seed'] as const) {
     const value = v[name];
     if (value !== undefined) args.push(`--${name}`, String(value));
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS: '', PLANET_BENCH_HEAP_MB: '' } });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     const timer = setTimeout(() => {

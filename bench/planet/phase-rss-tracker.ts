@@ -7,7 +7,8 @@
  * (VmHWM, reset through /proc/self/clear_refs) is read and charged to the segment that ended. Inside deliver, where
  * select/render/send alternate every few milliseconds, RSS is sampled every 20 ms and charged to the phase running at
  * that moment: a lower bound per phase (a spike inside one synchronous render can be missed); deliver's exact peak
- * covers all three. CPU time (getrusage, all threads) is charged to the phase running at each switch, exactly. Slack digests are rendered without a hook, so their render time falls under select here (the
+ * covers all of them. CPU time (getrusage, all threads) is charged to the phase running at each switch; since sends
+ * now run alongside select/render/compose, the deliver phases' CPU split is approximate (their sum is exact). Slack digests are rendered without a hook, so their render time falls under select here (the
  * times come from RunReport.phasesMs and are exact).
  */
 import { readVmHwmBytes, resetPeakRss, startPeakRssWindow } from '../lib/peak-rss.js';
@@ -15,7 +16,7 @@ import type { Runtime } from '../../src/cli/create-runtime.js';
 import type { SeenStore } from '../../src/store/seen-store.js';
 
 /** A phase as RunReport.phasesMs names it. */
-export type PhaseName = 'fetch' | 'parse' | 'store' | 'select' | 'render' | 'send';
+export type PhaseName = 'fetch' | 'parse' | 'store' | 'select' | 'render' | 'compose' | 'send';
 type Segment = 'plan' | 'fetch' | 'parse' | 'store' | 'deliver' | 'prune';
 
 /** Peak RSS per phase of one cycle, bytes. */
@@ -36,7 +37,7 @@ export interface PhasePeaks {
 
 /** Sampling period inside deliver: each RSS read costs ~0.1 ms on a busy machine, so 20 ms keeps the overhead ~0.5 %. */
 const SAMPLE_EVERY_MS = 20;
-const DELIVER_PHASES = new Set<PhaseName>(['select', 'render', 'send']);
+const DELIVER_PHASES = new Set<PhaseName>(['select', 'render', 'compose', 'send']);
 
 /** Installs the hooks on `runtime` once; call start()/stop() around each cycle. */
 export class PhaseRssTracker {
@@ -199,5 +200,5 @@ function emptySegments(): Record<Segment, number> {
 }
 
 function emptyPhases(): Record<PhaseName, number> {
-  return { fetch: 0, parse: 0, store: 0, select: 0, render: 0, send: 0 };
+  return { fetch: 0, parse: 0, store: 0, select: 0, render: 0, compose: 0, send: 0 };
 }

@@ -225,14 +225,18 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
         continue;
       }
       const entryKeys = digestEntryKeys(digest);
-      t = performance.now();
       const kind = channelOf(first.subscriber);
       let email: SharedEmail | undefined;
       let slack: SlackMessage[] | undefined;
       // Renderers (sanitize-html, html-to-text) load on the first digest: a cycle with nothing to send never pays for them.
+      // The timers start after the awaits, which let queued sends run: only rendering itself is counted as render.
       if (kind === 'email') {
         const { emailRenderer, prepareDigestMime } = await (emailModules ??= loadEmailModules());
-        const rendered = emailRenderer.renderEmail(digest, await options.templates(), { subjectPattern: settings.subject, now });
+        const templates = await options.templates();
+        t = performance.now();
+        const rendered = emailRenderer.renderEmail(digest, templates, { subjectPattern: settings.subject, now });
+        report.phasesMs.render += performance.now() - t;
+        t = performance.now();
         // The MIME body is encoded once for the whole group; each member's message only stitches in their own
         // headers and footer values (see compose-digest-mime.ts).
         const template = prepareDigestMime({
@@ -243,11 +247,14 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
           slots: [emailRenderer.UNSUBSCRIBE_PLACEHOLDER, emailRenderer.RECIPIENT_PLACEHOLDER],
         });
         email = { rendered, template, personalize: emailRenderer.personalizeEmail };
+        report.phasesMs.compose += performance.now() - t;
       } else {
-        slack = (await (slackRenderer ??= import('../render/render-slack.js'))).renderSlack(digest);
+        const { renderSlack } = await (slackRenderer ??= import('../render/render-slack.js'));
+        t = performance.now();
+        slack = renderSlack(digest);
+        report.phasesMs.render += performance.now() - t;
       }
       report.digests.rendered += 1;
-      report.phasesMs.render += performance.now() - t;
 
       for (const member of members) {
         // Rendering runs ahead of the channels by at most the queue's capacity.

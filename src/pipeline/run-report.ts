@@ -57,7 +57,7 @@ export interface RunReport {
   };
   /** Files written by the outbox channels (when not sending for real). */
   outboxFiles: string[];
-  phasesMs: { fetch: number; parse: number; store: number; select: number; render: number; send: number };
+  phasesMs: { fetch: number; parse: number; store: number; select: number; render: number; compose: number; send: number };
 }
 
 /** An empty report to fill during a cycle. */
@@ -81,6 +81,6 @@ export function createRunReport(startedAt: Date, dryRun: boolean): RunReport {
       rendered: 0,
     },
     outboxFiles: [],
-    phasesMs: { fetch: 0, parse: 0, store: 0, select: 0, render: 0, send: 0 },
+    phasesMs: { fetch: 0, parse: 0, store: 0, select: 0, render: 0, compose: 0, send: 0 },
   };
 }
