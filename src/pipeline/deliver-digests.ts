@@ -220,7 +220,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
         // waits on these writes; a failure surfaces from states.flush() below.
         report.digests.empty += members.length;
         if (!options.dryRun) {
-          for (const m of members) states.record(advanced(m, options.latestSeq, now, false)).catch(() => undefined);
+          for (const m of members) states.record(advanced(m, options.latestSeq, now, false), 'background').catch(() => undefined);
         }
         continue;
       }
@@ -399,7 +399,10 @@ class SendQueue {
  */
 class StateWriter {
   readonly #store: SeenStore;
-  #pending: Array<{ state: SubscriberState; resolve: () => void; reject: (error: unknown) => void }> = [];
+  // Accepted and failed digests' states go first: a crash repeats whatever was accepted but not yet recorded, so
+  // they never wait behind a large batch of empty digests' cursor moves (which only cost a second look if lost).
+  #urgent: PendingState[] = [];
+  #background: PendingState[] = [];
   #running: Promise<void> | undefined;
   #error: { value: unknown } | undefined;
 
@@ -407,16 +410,16 @@ class StateWriter {
     this.#store = store;
   }
 
-  record(state: SubscriberState): Promise<void> {
+  record(state: SubscriberState, priority: 'urgent' | 'background' = 'urgent'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ state, resolve, reject });
+      (priority === 'urgent' ? this.#urgent : this.#background).push({ state, resolve, reject });
       this.#running ??= this.#writeAll();
     });
   }
 
   async #writeAll(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0, STATE_BATCH_MAX);
+    while (this.#urgent.length > 0 || this.#background.length > 0) {
+      const batch = this.#urgent.length > 0 ? this.#urgent.splice(0, STATE_BATCH_MAX) : this.#background.splice(0, BACKGROUND_BATCH_MAX);
       try {
         await this.#store.setSubscriberStates(batch.map((p) => p.state));
         for (const p of batch) p.resolve();
@@ -434,7 +437,14 @@ class StateWriter {
   }
 }
 
-/** States per write; SQLite takes up to 1,000 rows in one statement (BatchingKeyvSqlite). */
+interface PendingState {
+  state: SubscriberState;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Empty digests' cursor moves per write: small enough that an accepted digest's state never waits long behind one. */
+const BACKGROUND_BATCH_MAX = 50;
 const STATE_BATCH_MAX = 500;
 
 /** A group's rendered email, shared by its members. */
