@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Validators } from '../model/feed.js';
 import { createFeedDispatcher } from './create-feed-dispatcher.js';
@@ -191,7 +190,7 @@ async function fetchHttp(start: URL, original: string, options: FetchOptions, di
     if (!options.allowPrivate) assertPublicLiteral(current, original);
     current.hash = '';
     visited.add(current.href);
-    const res = await request(current, { method: 'GET', headers, dispatcher, signal });
+    const res = await dispatcher.request({ origin: current.origin, path: `${current.pathname}${current.search}`, method: 'GET', headers, signal });
     const status = res.statusCode;
 
     if (REDIRECTS.has(status)) {
