@@ -3,7 +3,7 @@ import type { Entry } from '../model/entry.js';
 import { cleanText, MAX_NAME_LENGTH, MAX_SOURCE_TITLE_LENGTH, neutralizePlaceholders, truncateText } from './clean-text.js';
 import { createDateFormatter } from './create-date-formatter.js';
 import { entryDateVariant, entryMemoOf, memoEntryDate, memoHttpLink, memoPiece, memoString, memoVariant, type EntryMemo } from './entry-memo.js';
-import { httpUrl, memoHttpUrl } from './http-url.js';
+import { memoHttpUrl } from './http-url.js';
 import { pluralizePosts, summarizeCounts } from './summarize-counts.js';
 import { RECIPIENT_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER } from './template-blocks.js';
 import { displayWidth, wrapText } from './wrap-text.js';
@@ -30,9 +30,6 @@ export function visibleEntries(group: SourceGroup, maxPerSource: number | undefi
 function plain(text: string | undefined): string {
   return neutralizePlaceholders(cleanText(text ?? ''));
 }
-
-/** An http(s) URL from a feed, or undefined (re-exported for existing importers). */
-export { httpUrl };
 
 /** What an entry shows in the plain-text part that does not depend on the time zone. */
 interface TextEntryBase {
