@@ -41,6 +41,19 @@ const undiciCore = {
   },
 };
 
+/**
+ * Every importer of "luxon" gets its CommonJS build: cron-parser require()s it, src/schedule/pin-cron-defaults.ts imports
+ * it, and luxon's package exports give those two different files (two copies, two Settings). One copy means the locale
+ * pinned by src/ is the one cron-parser uses (and 100 KB less to compile).
+ */
+const singleLuxon = {
+  name: 'single-luxon',
+  setup(b) {
+    const cjs = path.join(root, 'node_modules', 'luxon', 'build', 'node', 'luxon.js');
+    b.onResolve({ filter: /^luxon$/ }, () => ({ path: cjs }));
+  },
+};
+
 const { values } = parseArgs({ options: { outdir: { type: 'string' } } });
 const outdir = path.resolve(values.outdir ?? path.join(root, 'dist'));
 // Built next to the old output, then swapped in: a CLI started meanwhile finds either the old bundle or the new one,
@@ -71,7 +84,7 @@ const result = await build({
   sourcesContent: false,
   metafile: true,
   logLevel: 'warning',
-  plugins: [undiciCore],
+  plugins: [undiciCore, singleLuxon],
 });
 if (existsSync(outdir)) renameSync(outdir, previous);
 renameSync(building, outdir);

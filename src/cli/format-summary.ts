@@ -56,5 +56,7 @@ export function summaryFields(report: RunReport): Record<string, unknown> {
     digestsSent: report.digests.sent,
     digestsFailed: report.digests.failed,
     durationMs: report.durationMs,
+    // Where the cycle's time went, for admins tuning concurrency; send overlaps select, render and compose.
+    phasesMs: Object.fromEntries(Object.entries(report.phasesMs).map(([phase, ms]) => [phase, Math.round(ms)])),
   };
 }

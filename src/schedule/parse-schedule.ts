@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import './pin-cron-defaults.js';
 import { DigestError } from '../model/errors.js';
 
 /** A digest schedule: the text as configured and the equivalent 5-field cron expression (minute hour day-of-month month day-of-week). */

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import './pin-cron-defaults.js';
 import type { CronExpression } from 'cron-parser';
 import { DigestError } from '../model/errors.js';
 import type { ParsedSchedule } from './parse-schedule.js';

@@ -141,6 +141,15 @@ describe('the bundled CLI (dist/ from npm run build)', () => {
     expect(server.maxConcurrent).toBe(2);
   });
 
+  it('carries one copy of luxon, the one whose defaults src/schedule/pin-cron-defaults.ts pins', async () => {
+    // cron-parser require()s luxon's CommonJS build and src/ imports its ES build; two copies would leave cron-parser's
+    // defaults unpinned (its first use would load ICU's locale and zone data on every cycle).
+    const chunks = await readdir(path.join(pkg, 'dist', 'chunks'));
+    const texts = await Promise.all(chunks.filter((f) => f.endsWith('.js')).map((f) => readFile(path.join(pkg, 'dist', 'chunks', f), 'utf8')));
+    const copies = texts.map((t) => t.match(/function systemLocale\d*\(/g)?.length ?? 0).reduce((a, b) => a + b, 0);
+    expect(copies).toBe(1);
+  });
+
   it('reports a bad DIGEST_FEED_PER_HOST by name, exit 2', async () => {
     const bad = await cli(['run'], { DIGEST_FEED_PER_HOST: '0' });
     expect(bad.code).toBe(2);
