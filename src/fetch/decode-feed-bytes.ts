@@ -1,5 +1,5 @@
 import { isAscii as isAsciiNative } from 'node:buffer';
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
 
 /** A feed body turned into text, with what was declared and what was actually used. */
 export interface DecodedFeed {
@@ -67,6 +67,17 @@ const LABELS: Record<string, string[]> = {
 };
 const LABEL_TO_CANONICAL = new Map<string, string>(Object.entries(LABELS).flatMap(([canonical, labels]) => labels.map((l) => [l, canonical] as const)));
 
+type Iconv = typeof import('iconv-lite');
+let iconvModule: Iconv | undefined;
+/**
+ * iconv-lite, loaded on first use: most feeds are UTF-8 or ASCII, and its tables are half a megabyte of JavaScript that
+ * every start would otherwise compile, a cycle that finds nothing new included (issue 7). A plain require() keeps
+ * decodeFeedBytes synchronous; the bundle leaves it to Node's resolution from node_modules.
+ */
+function iconv(): Iconv {
+  return (iconvModule ??= createRequire(import.meta.url)('iconv-lite') as Iconv);
+}
+
 // What iconv-lite calls the decoders whose canonical name it does not know under that name.
 const ICONV_NAME: Record<string, string> = { 'euc-kr': 'cp949', shift_jis: 'cp932' };
 
@@ -84,7 +95,7 @@ export function canonicalCharset(label: string): string | undefined {
   if (win) return `windows-${win[1]}`;
   const iso = /^iso[-_]?8859[-_]?(\d{1,2})(?::\d+)?$/.exec(l);
   if (iso) return iso[1] === '1' ? 'windows-1252' : `iso-8859-${iso[1]}`;
-  return iconv.encodingExists(l) ? l : undefined;
+  return iconv().encodingExists(l) ? l : undefined;
 }
 
 const UNICODE = new Set(['utf-8', 'utf-16', 'utf-16le', 'utf-16be', 'utf-32', 'utf-32le', 'utf-32be']);
@@ -144,16 +155,23 @@ function readXmlDeclEncoding(head: string): string | undefined {
 
 // windows-1252 as WHATWG defines it: Latin-1 except 0x80-0x9F, where cp1252 has its typographic characters and the
 // five bytes it leaves undefined stay C1 controls, so the last-resort decoder always succeeds.
-const CP1252_C1 = new Map<string, string>();
-for (let i = 0x80; i <= 0x9f; i++) {
-  const ch = iconv.decode(Buffer.from([i]), 'windows-1252');
-  if (ch !== '\ufffd') CP1252_C1.set(String.fromCharCode(i), ch);
+let cp1252C1: Map<string, string> | undefined;
+function cp1252Table(): Map<string, string> {
+  if (!cp1252C1) {
+    cp1252C1 = new Map();
+    for (let i = 0x80; i <= 0x9f; i++) {
+      const ch = iconv().decode(Buffer.from([i]), 'windows-1252');
+      if (ch !== '\ufffd') cp1252C1.set(String.fromCharCode(i), ch);
+    }
+  }
+  return cp1252C1;
 }
 function decodeWindows1252(b: Uint8Array): string {
+  const table = cp1252Table();
   // Buffer's native latin1 decoding, then only the C1 range remapped: fast on multi-megabyte feeds.
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength)
     .toString('latin1')
-    .replace(/[\u0080-\u009f]/g, (c) => CP1252_C1.get(c) ?? c);
+    .replace(/[\u0080-\u009f]/g, (c) => table.get(c) ?? c);
 }
 
 /** Only 7-bit bytes (node's SIMD check: a 50 KB body in microseconds). */
@@ -177,7 +195,7 @@ function countChar(s: string, ch: string): number {
 
 /** U+FFFD code units genuinely present in UTF-16/32 input (so they are not mistaken for decoding errors). */
 function encodedReplacementChars(b: Uint8Array, enc: string): number {
-  const pattern = iconv.encode('\ufffd', enc);
+  const pattern = iconv().encode('\ufffd', enc);
   const unit = pattern.length;
   let n = 0;
   outer: for (let i = 0; i + unit <= b.length; i += unit) {
@@ -213,12 +231,12 @@ function decodeWith(b: Uint8Array, enc: string): Attempt {
     case 'utf-32le':
     case 'utf-32be': {
       const unit = enc.startsWith('utf-16') ? 2 : 4;
-      const text = iconv.decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength), enc, { stripBOM: false });
+      const text = iconv().decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength), enc, { stripBOM: false });
       const bad = countChar(text, '\ufffd') - encodedReplacementChars(b, enc);
       return { text, clean: bad === 0 && b.length % unit === 0 };
     }
     default: {
-      const text = iconv.decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength), ICONV_NAME[enc] ?? enc, { stripBOM: false });
+      const text = iconv().decode(Buffer.from(b.buffer, b.byteOffset, b.byteLength), ICONV_NAME[enc] ?? enc, { stripBOM: false });
       // Legacy charsets cannot encode U+FFFD (gb18030 can, but a feed containing it is vanishingly rare), so any
       // U+FFFD in the output marks a byte sequence that is invalid in the charset.
       return { text, clean: !text.includes('\ufffd') };
@@ -280,7 +298,8 @@ export function decodeFeedBytes(bytes: Uint8Array, contentType?: string): Decode
   // Read the XML declaration in the byte layout the BOM or the first bytes announce.
   const layout = bom?.encoding ?? pattern;
   const headBytes = body.subarray(0, 1024);
-  const head = layout && !asciiCompatible(layout) ? decodeWith(headBytes, layout).text : decodeWindows1252(headBytes);
+  // The declaration is ASCII: a latin1 copy finds it (no windows-1252 table, no iconv-lite for a UTF-8 feed).
+  const head = layout && !asciiCompatible(layout) ? decodeWith(headBytes, layout).text : decodeAscii(headBytes);
   const xmlLabel = readXmlDeclEncoding(head);
 
   if (bom) declared.bom = bom.encoding;
