@@ -22,6 +22,7 @@ import { fixed, textTable } from './lib/text-table.js';
 import { runPlanetBench, type PlanetBenchOptions } from './planet/planet-run.js';
 import { formatCycleFacts, formatGoals, formatPhaseTable, planetJson, summarizeCycles } from './planet/format-planet-report.js';
 import { formatProfileSummary, writeCpuProfile } from './planet/cpu-profiler.js';
+import { applyCliV8Flags, CLI_V8_FLAGS } from '../bin/v8-flags.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE = `usage: npm run bench -- [options]
@@ -114,6 +115,8 @@ if (heapMb !== undefined && process.env.PLANET_BENCH_HEAP_MB !== String(heapMb))
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
   await new Promise(() => undefined);
 }
+// The V8 flags the CLI sets for itself (bin/v8-flags.js): cycles run in this process and must run as `planet-digest run` does.
+applyCliV8Flags();
 const options: PlanetBenchOptions = {
   feeds: intOpt(v.feeds, 'feeds', 500, 1),
   emailSubscribers: intOpt(v['email-subscribers'], 'email-subscribers', 10_000),
@@ -163,7 +166,7 @@ async function runSingle(): Promise<void> {
   );
   out(
     `servers: feed server, SMTP sink (smtp-server, no TLS, discarding) and Slack API server each in its own process on 127.0.0.1; ` +
-      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host); V8 heap limit ${fixed(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB${heapMb ? ` (--heap-mb ${heapMb})` : ' (node default)'}`,
+      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host); V8 heap limit ${fixed(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB${heapMb ? ` (--heap-mb ${heapMb})` : ' (node default)'}; V8 flags as the CLI: ${CLI_V8_FLAGS.join(' ')}`,
   );
   out(
     `template cache: warm (compiled in a child process in ${result.templateCache.warmedInChildMs} ms; MJML is never loaded in the measured process); ` +

@@ -6,16 +6,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import v8 from 'node:v8';
+import { applyCliV8Flags } from './v8-flags.js';
 
-// V8 flags for the CLI process, set before any WebAssembly is compiled (they work however node was started, which
-// NODE_OPTIONS cannot do for these flags). undici parses HTTP with llhttp compiled to WebAssembly; on Node 20 V8
-// recompiles its hot parser function with TurboFan on a background thread during polling, which raised the peak RSS of
-// a 220-feed cycle from about 100 to 135 MB and cost CPU. Liftoff, V8's baseline WebAssembly compiler, is fast enough
-// for a parser whose work is small next to everything else (first run of 220 feeds: CPU time no higher). Measured for
-// issue 7. Only flags V8 reads when it compiles or sizes something can change at run time: threading flags such as
-// --single-threaded-gc crash the process when set here.
-v8.setFlagsFromString('--liftoff-only');
+// Before anything else is loaded (see bin/v8-flags.js for each flag and why).
+applyCliV8Flags();
 
 // Node 22.1+ (the Docker image runs 24): V8 keeps the compiled code of the bundle in a cache folder (default under the
 // OS temp dir; NODE_COMPILE_CACHE names another, NODE_DISABLE_COMPILE_CACHE=1 turns it off), so later starts skip

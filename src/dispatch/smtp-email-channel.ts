@@ -9,6 +9,7 @@ import { refuseRecipient } from './refuse-recipient.js';
 import type { DeliveryFailure, DeliveryResult } from './delivery-result.js';
 import type { EmailChannel, EmailMessage } from './email-channel.js';
 import { RateLimiter } from './rate-limiter.js';
+import { speedUpDataStream } from './speed-up-data-stream.js';
 
 /** Defaults of SmtpEmailChannel (exported so docs and tests refer to one place). */
 export const SMTP_DEFAULTS = {
@@ -107,6 +108,7 @@ export class SmtpEmailChannel implements EmailChannel {
       disableUrlAccess: true,
       logger: false,
     };
+    speedUpDataStream();
     this.#transporter = nodemailer.createTransport(poolOptions);
     this.#attempts = Math.max(1, options.attempts ?? SMTP_DEFAULTS.attempts);
     this.#backoff = {

@@ -1,0 +1,4 @@
+/** V8 flags planet-digest sets for its own process at run time (see v8-flags.js for each one and why). */
+export declare const CLI_V8_FLAGS: readonly string[];
+/** Applies CLI_V8_FLAGS to this process, except flags also given in `execArgv` (default process.execArgv). */
+export declare function applyCliV8Flags(execArgv?: readonly string[]): void;
