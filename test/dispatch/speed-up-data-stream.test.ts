@@ -5,6 +5,7 @@
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream.js';
 import { describe, expect, it } from 'vitest';
 import { fastDataStreamTransformForTests, originalDataStreamTransform, speedUpDataStream } from '../../src/dispatch/speed-up-data-stream.js';
+import { createSeededRandom } from '../../bench/lib/seeded-random.js';
 
 type Transform = typeof originalDataStreamTransform;
 
@@ -25,17 +26,6 @@ async function stuff(transform: Transform, chunks: (Buffer | string)[]): Promise
   return { out: Buffer.concat(out), inBytes: counters.inByteCount, outBytes: counters.outByteCount };
 }
 
-/** Deterministic PRNG (mulberry32), so a failure is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Splits `bytes` at random points (empty chunks included: nodemailer skips them). */
 function split(bytes: Buffer, random: () => number): Buffer[] {
@@ -74,7 +64,7 @@ describe('speedUpDataStream: dot-stuffing equal to nodemailer', () => {
   it('matches on 2,000 random inputs of CR, LF, dots and letters in random chunks', async () => {
     const alphabet = [0x0d, 0x0a, 0x2e, 0x61, 0x62, 0x20];
     for (let seed = 1; seed <= 2000; seed++) {
-      const random = prng(seed);
+      const random = createSeededRandom(seed).next;
       const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => alphabet[Math.floor(random() * alphabet.length)]!));
       const chunks = split(bytes, random);
       const expected = await stuff(originalDataStreamTransform, chunks);

@@ -17,6 +17,7 @@ import { FeedServer } from '../helpers/feed-server.js';
 import { countDeliveries, entryLinksOfText, expectedLinks, GrowingFeeds, writeSubscribersFile, type WorldFeed, type WorldSubscriber } from './helpers/digest-world.js';
 import { startSlowSmtpSink, type SlowSmtpSink } from './helpers/slow-smtp-sink.js';
 import { spawnRun, type RunExit } from './helpers/spawn-run.js';
+import { createSeededRandom } from '../../bench/lib/seeded-random.js';
 
 const SEED = Number(process.env.FAULTS_SEED ?? 20260601);
 /** Kills per test run: 20 keeps the test near a minute on 2 cores (each process spends ~2.5 s CPU starting tsx); raise it locally. */
@@ -27,17 +28,6 @@ const KILLS = Number(process.env.FAULTS_KILLS ?? 20);
  */
 const KILL_BUDGET_MS = Number(process.env.FAULTS_BUDGET_MS ?? 150_000);
 
-/** Mulberry32: a tiny seeded PRNG, so a failing kill plan can be replayed with FAULTS_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FEEDS: WorldFeed[] = Array.from({ length: 6 }, (_, i) => ({ id: `f${i + 1}`, tags: [i % 2 === 0 ? 'odd' : 'even', ...(i < 3 ? ['low'] : [])] }));
 
@@ -155,7 +145,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
   });
 
   it(`kills ${KILLS} runs at planned points, then drains: no entry lost, each kill repeats at most one message`, { timeout: 300_000 }, async () => {
-    const random = prng(SEED);
+    const random = createSeededRandom(SEED).next;
     const plan = killPlan(random, KILLS);
     const runs: RunRecord[] = [];
     let lockedRetries = 0;
