@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { feedSchema, settingsSchema, subscriberSchema, subscribersFileSchema } from '../config/subscribers-schema.js';
 import type { SubscribersFileParsed } from '../config/subscribers-schema.js';
 import type { ConfigIssue } from '../model/errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, type ConfigIssue, type StoreError } from '../model/errors.js';
 import { parseStoreUrl } from '../store/store-url.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { subscribersFileSchema } from './subscribers-schema.js';
 
 /** JSON Schema (draft 2020-12) of subscribers.json, generated from the zod schema so both never disagree. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const idMessage = 'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ParseError } from '../model/errors.js';
 import type { RawEntry, RawFeed } from './raw-feed.js';
 import { resolveUrl } from './resolve-url.js';
