@@ -12,7 +12,6 @@ RUN JOBS=max npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:24-slim
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-old-space-size=256 \
     DIGEST_STORE_URL=sqlite:///data/planet-digest.sqlite \
     DIGEST_OUTBOX=/data/outbox \
     DIGEST_CACHE_DIR=/data/cache \
