@@ -23,6 +23,7 @@ import { runPlanetBench, type PlanetBenchOptions } from './planet/planet-run.js'
 import { formatCycleFacts, formatGoals, formatPhaseTable, planetJson, summarizeCycles } from './planet/format-planet-report.js';
 import { formatProfileSummary, writeCpuProfile } from './planet/cpu-profiler.js';
 import { applyCliV8Flags, CLI_V8_FLAGS } from '../bin/v8-flags.js';
+import { digestsInFlight } from '../src/cli/create-runtime.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE = `usage: npm run bench -- [options]
@@ -35,8 +36,9 @@ const USAGE = `usage: npm run bench -- [options]
   --first-poll-entries N   settings.firstPollEntries: new entries per feed in cycle 1 (default 5)
   --max-per-source N       settings.maxPerSource (default 5)
   --change F               share of feeds that gain 2 entries before cycle 2 (default 0.1)
-  --smtp-connections N     SMTP_MAX_CONNECTIONS (default 8; planet-digest's own default is 3, for remote relays)
-  --send-concurrency N     digests sent at once (default as planet-digest: max(8, 2 × connections))
+  --smtp-connections N     SMTP_MAX_CONNECTIONS (default 16: one digest is in flight per connection, so 16 connections keep
+                           16 digests in flight; planet-digest's own default is 3, for remote relays)
+  --send-concurrency N     digests sent at once (default as planet-digest: one per SMTP connection)
   --feed-concurrency N     DIGEST_FEED_CONCURRENCY (default 16)
   --per-host N             feeds fetched at once per host (default = --feed-concurrency: the benchmark serves every
                            feed from one host, a real planet has hundreds; planet-digest's own default is 2)
@@ -102,7 +104,7 @@ if (!(change >= 0 && change <= 1)) {
   process.exit(2);
 }
 const feedConcurrency = intOpt(v['feed-concurrency'], 'feed-concurrency', 16, 1);
-const smtpConnections = intOpt(v['smtp-connections'], 'smtp-connections', 8, 1);
+const smtpConnections = intOpt(v['smtp-connections'], 'smtp-connections', 16, 1);
 const heapMb = v['heap-mb'] === undefined ? undefined : intOpt(v['heap-mb'], 'heap-mb', 0, 64);
 // A V8 heap cap applies only at process start: run this script again in a child with it (as the Docker image does
 // with NODE_OPTIONS). The child sees PLANET_BENCH_HEAP_MB and does not re-spawn.
@@ -128,7 +130,7 @@ const options: PlanetBenchOptions = {
   maxPerSource: intOpt(v['max-per-source'], 'max-per-source', 5, 1),
   change,
   smtpConnections,
-  sendConcurrency: intOpt(v['send-concurrency'], 'send-concurrency', Math.max(8, 2 * smtpConnections), 1),
+  sendConcurrency: intOpt(v['send-concurrency'], 'send-concurrency', digestsInFlight(smtpConnections), 1),
   feedConcurrency,
   perHostConcurrency: intOpt(v['per-host'], 'per-host', feedConcurrency, 1),
   seed: intOpt(v.seed, 'seed', 1),
