@@ -1,5 +1,6 @@
 import { isAscii as isAsciiNative } from 'node:buffer';
 import { createRequire } from 'node:module';
+import type iconvLite from 'iconv-lite';
 
 /** A feed body turned into text, with what was declared and what was actually used. */
 export interface DecodedFeed {
@@ -67,7 +68,7 @@ const LABELS: Record<string, string[]> = {
 };
 const LABEL_TO_CANONICAL = new Map<string, string>(Object.entries(LABELS).flatMap(([canonical, labels]) => labels.map((l) => [l, canonical] as const)));
 
-type Iconv = typeof import('iconv-lite');
+type Iconv = typeof iconvLite;
 let iconvModule: Iconv | undefined;
 /**
  * iconv-lite, loaded on first use: most feeds are UTF-8 or ASCII, and its tables are half a megabyte of JavaScript that
