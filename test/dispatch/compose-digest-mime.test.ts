@@ -11,7 +11,7 @@ import { OutboxEmailChannel } from '../../src/dispatch/outbox-email-channel.js';
 import { SmtpEmailChannel } from '../../src/dispatch/smtp-email-channel.js';
 import { personalizeEmail, RECIPIENT_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, type RenderedEmail } from '../../src/render/render-email.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
-import { DATE, rawHeaders } from './mail-fixtures.js';
+import { DATE, expectDigestHeaders, rawHeaders } from './mail-fixtures.js';
 
 const SLOTS = [UNSUBSCRIBE_PLACEHOLDER, RECIPIENT_PLACEHOLDER];
 const FROM = 'Planet digest <digest@example.org>';
@@ -136,14 +136,7 @@ describe('prepareDigestMime + stitchDigestMime: one encoding per digest, a corre
       expect(delivery.rcptTo).toEqual([msg.to]);
 
       const headers = rawHeaders(delivery.raw);
-      expect(headers.get('message-id')).toEqual([msg.messageId]);
-      expect(headers.get('date')).toEqual(['Tue, 25 Nov 2025 07:00:00 +0000']);
-      expect(headers.get('list-unsubscribe')).toEqual([`<https://digest.example.org/unsubscribe?token=tok${msg.subscriberId.slice(3)}>, <mailto:unsubscribe@example.org?subject=unsubscribe%20${msg.subscriberId}>`]);
-      expect(headers.get('list-unsubscribe-post')).toEqual(['List-Unsubscribe=One-Click']);
-      expect(headers.get('list-id')).toEqual(['<planet-digest.example.org>']);
-      expect(headers.get('auto-submitted')).toEqual(['auto-generated']);
-      expect(headers.get('precedence')).toEqual(['bulk']);
-      expect(headers.get('x-auto-response-suppress')).toEqual(['OOF']);
+      expectDigestHeaders(headers, msg);
       expect(headers.get('mime-version')).toEqual(['1.0']);
       expect(headers.get('content-type')?.[0]).toBe(`multipart/alternative; boundary="${template.boundary}"`);
       for (const name of ['from', 'to', 'subject', 'message-id', 'date', 'mime-version', 'content-type']) expect(headers.get(name), name).toHaveLength(1);

@@ -1,4 +1,5 @@
 // Shared by the email channel tests: a realistic digest message and a raw-header reader.
+import { expect } from 'vitest';
 import { buildDigestHeaders, digestMessageId } from '../../src/dispatch/build-digest-headers.js';
 import type { EmailMessage } from '../../src/dispatch/email-channel.js';
 
@@ -43,6 +44,23 @@ export function rawHeaders(raw: Buffer | string): Map<string, string[]> {
     headers.set(name, [...(headers.get(name) ?? []), line.slice(colon + 1).trim()]);
   }
   return headers;
+}
+
+/**
+ * The per-recipient and list headers of a digest built like digestEmail (subscriber "subN", token "tokN"), as they
+ * arrive: Message-ID and Date once, RFC 2369/8058 unsubscribe, RFC 2919 List-Id, RFC 3834 auto-submitted, bulk.
+ */
+export function expectDigestHeaders(headers: Map<string, string[]>, msg: EmailMessage): void {
+  expect(headers.get('message-id')).toEqual([msg.messageId]);
+  expect(headers.get('date')).toEqual(['Tue, 25 Nov 2025 07:00:00 +0000']);
+  expect(headers.get('list-unsubscribe')).toEqual([
+    `<https://digest.example.org/unsubscribe?token=tok${msg.subscriberId.slice(3)}>, <mailto:unsubscribe@example.org?subject=unsubscribe%20${msg.subscriberId}>`,
+  ]);
+  expect(headers.get('list-unsubscribe-post')).toEqual(['List-Unsubscribe=One-Click']);
+  expect(headers.get('list-id')).toEqual(['<planet-digest.example.org>']);
+  expect(headers.get('auto-submitted')).toEqual(['auto-generated']);
+  expect(headers.get('precedence')).toEqual(['bulk']);
+  expect(headers.get('x-auto-response-suppress')).toEqual(['OOF']);
 }
 
 /** A sleep that records what it was asked and really waits (so retries stay honest). */
