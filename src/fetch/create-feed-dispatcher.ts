@@ -13,7 +13,8 @@ export interface FeedDispatcherOptions {
 
 /**
  * An undici Agent for feeds: connect timeout, and unless allowPrivate, a DNS lookup that refuses loopback / private /
- * link-local / CGNAT / multicast addresses. Share one per run (connection reuse) and `close()` it afterwards.
+ * link-local / CGNAT / multicast addresses. Share one per run (HTTPS connections are reused; fetchFeed closes plain-HTTP
+ * ones after each response) and `close()` it afterwards.
  */
 export function createFeedDispatcher(options: FeedDispatcherOptions): Agent {
   const timeoutMs = options.timeoutMs ?? 30_000;

@@ -190,7 +190,13 @@ async function fetchHttp(start: URL, original: string, options: FetchOptions, di
     if (!options.allowPrivate) assertPublicLiteral(current, original);
     current.hash = '';
     visited.add(current.href);
-    const res = await dispatcher.request({ origin: current.origin, path: `${current.pathname}${current.search}`, method: 'GET', headers, signal });
+    // Plain HTTP gets a new connection per request ("Connection: close"); HTTPS keeps its connections alive. Servers
+    // that write a response's head and body in two sends without TCP_NODELAY (Python's http.server, many small
+    // self-hosted feed services) meet the client's delayed ACK on a kept-alive connection: Nagle holds the body until
+    // that ACK, ~40 ms per feed on loopback or a LAN. A new TCP connection costs one round trip; a TLS handshake costs
+    // more, and TLS servers are rarely of that kind. 220 feeds from one such server, 2 at a time: 7.4 -> 3.9 s.
+    const reset = current.protocol === 'http:';
+    const res = await dispatcher.request({ origin: current.origin, path: `${current.pathname}${current.search}`, method: 'GET', headers, signal, reset });
     const status = res.statusCode;
 
     if (REDIRECTS.has(status)) {

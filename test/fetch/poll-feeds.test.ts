@@ -284,6 +284,15 @@ describe('pollFeeds: concurrency and isolation', () => {
     expect(progress).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]));
   });
 
+  it('opens a new connection for each plain-HTTP request, so no response waits on a delayed ACK', async () => {
+    server.route('/same-host', { headers: { 'content-type': 'application/rss+xml' }, body: RSS });
+    const feeds = Array.from({ length: 5 }, (_, i) => ({ id: `c${i}`, url: server.url(`/same-host?i=${i}`), tags: [] }));
+    const results = await pollFeeds(feeds, new Map(), options({ perHostConcurrency: 1 }));
+    expect(results.map((r) => r.outcome)).toEqual(Array(5).fill('ok'));
+    expect(server.requests.map((r) => r.headers.connection)).toEqual(Array(5).fill('close'));
+    expect(server.connections).toBe(5);
+  });
+
   it('hands each fetched result to onFetched as soon as it arrives, the same object the array returns', async () => {
     server.route('/fast', { body: RSS });
     slowRoute(150);

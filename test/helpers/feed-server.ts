@@ -57,6 +57,8 @@ export class FeedServer {
   /** Requests being handled right now, and the most seen at once since start/reset. */
   active = 0;
   maxConcurrent = 0;
+  /** TCP connections accepted since start/reset. */
+  connections = 0;
   private readonly routes = new Map<string, Route>();
   private readonly counts = new Map<string, number>();
 
@@ -75,6 +77,7 @@ export class FeedServer {
     });
     const instance = new FeedServer(server, (server.address() as AddressInfo).port);
     server.on('request', (req, res) => void instance.handle(req, res));
+    server.on('connection', () => instance.connections++);
     return instance;
   }
 
@@ -106,6 +109,7 @@ export class FeedServer {
     this.counts.clear();
     this.requests.length = 0;
     this.maxConcurrent = 0;
+    this.connections = 0;
   }
 
   /** Stop the server, cutting open connections (endless bodies included). */
