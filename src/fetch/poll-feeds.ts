@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
@@ -59,6 +60,10 @@ export interface PollResult {
   durationMs: number;
   /** Decoded body size (0 unless ok). */
   bytes: number;
+  /** ok: the body's hash, for recordParseSuccess to remember (see FeedState.bodyHash). */
+  bodyHash?: string;
+  /** not-modified because the server sent 200 with the very body recorded last time (it ignored conditional GET). */
+  sameBody?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -100,6 +105,7 @@ function reconcileConfig(feed: FeedConfig, state: FeedState | undefined): FeedSt
   // so subscribers get its newest entries, not its whole archive.
   if (state.polledOnce) next.urlChanged = true;
   delete next.failingSince;
+  delete next.bodyHash;
   delete next.nextPollAt;
   return next;
 }
@@ -161,17 +167,28 @@ export function recordParseFailure(state: FeedState, message: string, now: Date,
     nextPollAt: iso(now, computeBackoffMs(failures, backoff)),
   };
   delete next.lastErrorStatus;
+  delete next.bodyHash;
   return next;
 }
 
-/** Record a successful parse: feed title/link and entry count remembered, health reset, first-poll done. */
-export function recordParseSuccess(state: FeedState, info: { title?: string; link?: string; entryCount: number }, now: Date): FeedState {
+/**
+ * Record a successful parse: feed title/link and entry count remembered, health reset, first-poll done, and the body's
+ * hash (PollResult.bodyHash) so that the same bytes are not parsed again. Call it only for a parse whose entries are
+ * recorded along with this state.
+ */
+export function recordParseSuccess(state: FeedState, info: { title?: string; link?: string; entryCount: number; bodyHash?: string }, now: Date): FeedState {
   const next: FeedState = { ...state, entryCount: info.entryCount, polledOnce: true, consecutiveFailures: 0, lastSuccessAt: iso(now) };
   delete next.urlChanged;
+  if (info.bodyHash !== undefined) next.bodyHash = info.bodyHash;
+  else delete next.bodyHash;
   if (info.title !== undefined) next.title = info.title;
   if (info.link !== undefined) next.link = info.link;
   delete next.failingSince;
   return next;
+}
+
+function hashBody(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64url');
 }
 
 function hostKey(url: string): string {
@@ -239,9 +256,18 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
       const next = withSuccess(state, outcome, options.now());
       result = { feed, outcome: outcome.kind, state: next, finalUrl: outcome.finalUrl, durationMs: performance.now() - started, bytes: 0 };
       if (outcome.kind === 'ok') {
-        result.body = outcome.body;
-        result.bytes = outcome.bytes;
-        if (outcome.contentType) result.contentType = outcome.contentType;
+        const bodyHash = hashBody(outcome.body);
+        if (bodyHash === state.bodyHash) {
+          // Nothing in it can be new: the entries of these very bytes were recorded. Not parsing also leaves the seen
+          // map alone, which is right: retention only forgets entries a feed stopped carrying.
+          result.outcome = 'not-modified';
+          result.sameBody = true;
+        } else {
+          result.body = outcome.body;
+          result.bytes = outcome.bytes;
+          result.bodyHash = bodyHash;
+          if (outcome.contentType) result.contentType = outcome.contentType;
+        }
       }
       if (outcome.permanentRedirectTo && outcome.permanentRedirectTo !== state.url) result.movedTo = outcome.permanentRedirectTo;
     } catch (err) {
@@ -251,7 +277,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
       result = { feed, outcome: error.gone ? 'gone' : 'failed', state: next, error, durationMs: performance.now() - started, bytes: 0 };
     }
     results[index] = result;
-    logger?.debug({ feedId: feed.id, outcome: result.outcome, durationMs: Math.round(result.durationMs), bytes: result.bytes, ...(result.error ? { error: result.error.message } : {}) }, 'feed polled');
+    logger?.debug({ feedId: feed.id, outcome: result.outcome, durationMs: Math.round(result.durationMs), bytes: result.bytes, ...(result.sameBody ? { sameBody: true } : {}), ...(result.error ? { error: result.error.message } : {}) }, 'feed polled');
     options.onProgress?.(++done, due.length);
     await options.onFetched?.(result);
   };

@@ -153,7 +153,7 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
           if (parsed.firstPoll && parsed.fresh.length > 0) backlogMaps.set(feed.id, withoutKeys(parsed.seen, parsed.fresh));
           if (parsed.firstPoll) report.entries.backlog += parsed.entries - parsed.fresh.length;
           for (const entry of parsed.fresh) fresh.push(entry);
-          state = recordParseSuccess(state, { title: parsed.title, link: parsed.link, entryCount: parsed.entryCount }, now);
+          state = recordParseSuccess(state, { title: parsed.title, link: parsed.link, entryCount: parsed.entryCount, bodyHash: result.bodyHash }, now);
           report.feeds.ok += 1;
           if (parsed.fresh.length > 0) logger.debug({ feed: feed.id, fresh: parsed.fresh.length }, 'new entries');
         } else {

@@ -251,6 +251,48 @@ describe('pollFeeds: parse results', () => {
     expect(ok.failingSince).toBeUndefined();
   });
 
+  describe('the same body again (a server that ignores conditional GET)', () => {
+    const f = () => feed('same', '/same');
+    const parsed = async () => {
+      const [r] = await pollFeeds([f()], new Map(), options());
+      expect(r!.outcome).toBe('ok');
+      expect(r!.bodyHash).toMatch(/^[\w-]{43}$/);
+      return { result: r!, state: recordParseSuccess(r!.state, { entryCount: 1, bodyHash: r!.bodyHash }, NOW) };
+    };
+
+    it('is not-modified once its parse was recorded: no body handed on, the hash kept', async () => {
+      server.route('/same', { body: RSS });
+      const { state } = await parsed();
+      const [again] = await pollFeeds([f()], statesOf([{ feed: f(), state }]), options());
+      expect(again).toMatchObject({ outcome: 'not-modified', sameBody: true, bytes: 0 });
+      expect(again!.body).toBeUndefined();
+      expect(again!.state.bodyHash).toBe(state.bodyHash);
+      expect(server.requestsTo('/same')).toHaveLength(2);
+    });
+
+    it('a different body is handed on with its own hash', async () => {
+      server.route('/same', [{ body: RSS }, { body: RSS.replace('<title>t</title>', '<title>t2</title>') }]);
+      const { state } = await parsed();
+      const [again] = await pollFeeds([f()], statesOf([{ feed: f(), state }]), options());
+      expect(again!.outcome).toBe('ok');
+      expect(again!.body?.toString()).toContain('<title>t2</title>');
+      expect(again!.bodyHash).not.toBe(state.bodyHash);
+    });
+
+    it.each([
+      ['its parse failed', (s: FeedState) => recordParseFailure(s, 'bad', NOW, { random: () => 0.5 })],
+      ['its parse was not recorded with a hash', (s: FeedState) => recordParseSuccess(s, { entryCount: 1 }, NOW)],
+      ['the configured URL changed', (s: FeedState) => ({ ...s, configuredUrl: server.url('/old') })],
+    ])('is parsed again when %s', async (_name, change) => {
+      server.route('/same', { body: RSS });
+      const { state } = await parsed();
+      const later = new Date(NOW.getTime() + 2 * HOUR);
+      const [again] = await pollFeeds([f()], statesOf([{ feed: f(), state: change(state) }]), options({ now: () => later }));
+      expect(again!.outcome).toBe('ok');
+      expect(again!.body?.toString()).toBe(RSS);
+    });
+  });
+
   it('initialFeedState starts clean', () => {
     expect(initialFeedState({ id: 'x', url: 'https://example.org/feed', tags: [] })).toEqual({
       feedId: 'x',
