@@ -33,7 +33,7 @@ import { formatProfileSummary } from './planet/cpu-profiler.js';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const USAGE = `usage: npm run bench:peer -- [--reps N] [--per-host N] [--json] [--profile] [--keep]
   --reps N     pairs of runs (default 5); medians are printed
-  --per-host N planet-digest's DIGEST_FEED_PER_HOST (default 6; all 220 feeds are on one host, see below)
+  --per-host N planet-digest's DIGEST_FEED_PER_HOST (default 2, its own default; all 220 feeds are on one host)
   --json       print one JSON object as the last line
   --profile    after the measured pairs, run one planet-digest chain with --cpu-prof (artifacts/) and print top functions
   --keep       keep the temporary PEERBENCH_DIR (logs, spooled messages) and print its path
@@ -70,14 +70,14 @@ if (!Number.isInteger(reps) || reps < 1) {
 /** planet-digest's total feed concurrency (its default, DIGEST_FEED_CONCURRENCY). */
 const FEED_CONCURRENCY = 16;
 /**
- * All 220 "sites" are one host here (127.0.0.1). planet-digest's default of 2 feeds per host at once is politeness
- * towards real shared hosts; like the planet bench, this one raises it, but not to the whole concurrency: http_server.py
- * (Python's ThreadingHTTPServer) listens with a backlog of 5, and more connections opened at once overflow it (Linux
- * TcpExtListenOverflows), so some SYNs are retried after 1 s. Measured on this machine, 220 requests over keep-alive
- * connections, medians of 3 (issue 7): 200s 4.9 s at 2, 2.5 s at 4, 1.6 s at 6, 1.4 s at 8, 1.2 s at 16;
- * 304s 0.24 s at 2, 0.19 s at 4, 0.16 s at 6, 1.0 s at 8, 1.2 s at 16. 6 is the best of both.
+ * All 220 "sites" are one host here (127.0.0.1), and planet-digest runs with its default of 2 feeds per host at once.
+ * It used to need 6: http_server.py writes a response's head and body in two sends without TCP_NODELAY, so every body
+ * on a kept-alive connection waited ~40 ms for a delayed ACK (220 bodies: 4.9 s at 2, 1.6 s at 6). fetchFeed now asks
+ * for a connection of its own when it expects a body. More than 6 overflow http_server.py's listen backlog of 5 (Linux
+ * TcpExtListenOverflows; SYNs retried after 1 s). By hand, 2 runs each (issue 7): first run 4.2-4.5 s at 2 against
+ * 4.1-4.4 s at 6; 304s 0.53-0.63 s against 0.52-0.65 s.
  */
-const DEFAULT_PER_HOST = 6;
+const DEFAULT_PER_HOST = 2;
 const perHost = opts['per-host'] === undefined ? DEFAULT_PER_HOST : Number(opts['per-host']);
 if (!Number.isInteger(perHost) || perHost < 1 || perHost > 256) {
   process.stderr.write(`--per-host must be an integer from 1 to 256, got "${opts['per-host']}"\n`);
@@ -191,7 +191,7 @@ async function main(): Promise<number> {
   log(`PEERBENCH_DIR=${tmp} (scripts copied from ${peerSrc})`);
   const w = await startPeerWorkload(peerSrc, tmp);
   const pdEnv: NodeJS.ProcessEnv = { ...w.env, DIGEST_FEED_CONCURRENCY: String(FEED_CONCURRENCY), DIGEST_FEED_PER_HOST: String(perHost) };
-  log(`planet-digest runs with DIGEST_FEED_PER_HOST=${perHost} and DIGEST_FEED_CONCURRENCY=${FEED_CONCURRENCY}: all feeds are on one host (its default is 2 per host)`);
+  log(`planet-digest runs with DIGEST_FEED_PER_HOST=${perHost} and DIGEST_FEED_CONCURRENCY=${FEED_CONCURRENCY} (its defaults are 2 and 16); all feeds are on one host`);
   const rows: Row[] = [];
   const profiles: Array<{ scenario: Scenario; dir: string }> = [];
   try {
@@ -358,8 +358,8 @@ async function main(): Promise<number> {
       `${build.built ? ` (built for this run: ${build.reason})` : ''}${builds.length > 1 ? ` (src/ changed during the benchmark: rebuilt ${builds.length - 1} more time${builds.length > 2 ? 's' : ''} between runs)` : ''}` +
       `${excluded > 0 ? `; ${excluded} planet-digest run${excluded === 1 ? '' : 's'} that fell back to the TypeScript sources excluded` : ''}, one digest for the subscriber, firstPollEntries 20 and maxPerSource 20 (a first run sends every entry), ` +
       `SQLite store, fresh for each first run; "cold template cache": MJML compiles the template in that run; "warm": the cache the cold run wrote is used, MJML is not loaded. ` +
-      `All 220 feeds are on one host here, so planet-digest ran with DIGEST_FEED_PER_HOST=${perHost} (its default of 2 feeds per host at once is politeness to shared hosts; ` +
-      `more than 6 overflow http_server.py's listen backlog of 5) and DIGEST_FEED_CONCURRENCY=${FEED_CONCURRENCY}.`,
+      `All 220 feeds are on one host here; planet-digest ran with DIGEST_FEED_PER_HOST=${perHost}${perHost === DEFAULT_PER_HOST ? ' (its default)' : ' (its default is 2)'} ` +
+      `and DIGEST_FEED_CONCURRENCY=${FEED_CONCURRENCY}.`,
   );
   out();
   out(

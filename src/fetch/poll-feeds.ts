@@ -245,6 +245,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
     signal: options.signal,
     now: options.now,
     dispatcher,
+    bodyOrigins: new Set(),
   };
 
   let done = 0;

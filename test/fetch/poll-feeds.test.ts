@@ -326,13 +326,38 @@ describe('pollFeeds: concurrency and isolation', () => {
     expect(progress).toEqual(Array.from({ length: 8 }, (_, i) => [i + 1, 8]));
   });
 
-  it('opens a new connection for each plain-HTTP request, so no response waits on a delayed ACK', async () => {
-    server.route('/same-host', { headers: { 'content-type': 'application/rss+xml' }, body: RSS });
-    const feeds = Array.from({ length: 5 }, (_, i) => ({ id: `c${i}`, url: server.url(`/same-host?i=${i}`), tags: [] }));
-    const results = await pollFeeds(feeds, new Map(), options({ perHostConcurrency: 1 }));
-    expect(results.map((r) => r.outcome)).toEqual(Array(5).fill('ok'));
-    expect(server.requests.map((r) => r.headers.connection)).toEqual(Array(5).fill('close'));
-    expect(server.connections).toBe(5);
+  describe('connections to a plain-HTTP server (a kept-alive one can stall each body on a delayed ACK)', () => {
+    const polled = (ids: string[], etag?: string) => {
+      const feeds = ids.map((id) => ({ id, url: server.url(`/${id}`), tags: [] }));
+      const states = new Map(feeds.map((f) => [f.id, { ...initialFeedState(f), validators: etag ? { etag } : {} }]));
+      return pollFeeds(feeds, states, options({ perHostConcurrency: 1 }));
+    };
+    const closing = () => server.requests.map((r) => r.headers.connection === 'close');
+
+    it('a request without validators gets a connection of its own', async () => {
+      for (const id of ['c0', 'c1', 'c2', 'c3']) server.route(`/${id}`, { headers: { 'content-type': 'application/rss+xml' }, body: RSS });
+      const results = await polled(['c0', 'c1', 'c2', 'c3']);
+      expect(results.map((r) => r.outcome)).toEqual(Array(4).fill('ok'));
+      expect(closing()).toEqual([true, true, true, true]);
+      expect(server.connections).toBe(4);
+    });
+
+    it('conditional requests answered 304 share one connection', async () => {
+      for (const id of ['c0', 'c1', 'c2', 'c3']) server.route(`/${id}`, { status: 304, headers: { etag: '"v"' } });
+      const results = await polled(['c0', 'c1', 'c2', 'c3'], '"v"');
+      expect(results.map((r) => r.outcome)).toEqual(Array(4).fill('not-modified'));
+      expect(closing()).toEqual([false, false, false, false]);
+      // Reused (undici may open a second one while the first is being released).
+      expect(server.connections).toBeLessThan(3);
+    });
+
+    it('once the origin answers a conditional request with a body, its later requests get their own connections', async () => {
+      for (const id of ['c0', 'c1', 'c3']) server.route(`/${id}`, { status: 304, headers: { etag: '"v"' } });
+      server.route('/c2', { headers: { 'content-type': 'application/rss+xml', etag: '"w"' }, body: RSS });
+      const results = await polled(['c0', 'c1', 'c2', 'c3'], '"v"');
+      expect(results.map((r) => r.outcome)).toEqual(['not-modified', 'not-modified', 'ok', 'not-modified']);
+      expect(closing()).toEqual([false, false, false, true]);
+    });
   });
 
   it('hands each fetched result to onFetched as soon as it arrives, the same object the array returns', async () => {
