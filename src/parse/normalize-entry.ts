@@ -11,6 +11,8 @@ export interface NormalizeOptions {
   feedId: string;
   /** Maximum summary length in characters (the "…" included). */
   summaryLength: number;
+  /** Keys of entries already recorded: their summary is left empty (see ParseFeedOptions.isKnown). */
+  isKnown?: (key: string) => boolean;
 }
 
 /** Size caps: feed content is hostile, and one entry must not be able to bloat the store or a digest. */
@@ -81,9 +83,13 @@ export function normalizeEntry(raw: RawEntry, options: NormalizeOptions): Entry 
   const title = truncateText(plainText(raw.title, 20_000), MAX_TITLE);
   // Only a prefix of the HTML is needed for a summary; bound the work on huge content.
   const maxInput = Math.max(20_000, options.summaryLength * 40);
-  let source = summarySource(raw.summary, options.summaryLength, maxInput);
-  if (!source.text) source = summarySource(raw.content, options.summaryLength, maxInput);
-  const { text: summary, complete } = source;
+  let source: { text: string; complete: boolean } | undefined;
+  const summarySourceOnce = () => {
+    if (source) return source;
+    source = summarySource(raw.summary, options.summaryLength, maxInput);
+    if (!source.text) source = summarySource(raw.content, options.summaryLength, maxInput);
+    return source;
+  };
   const id = identifyEntry({
     guid: raw.guid,
     id: raw.id,
@@ -92,7 +98,10 @@ export function normalizeEntry(raw: RawEntry, options: NormalizeOptions): Entry 
     date: raw.published ?? raw.updated,
     // Only entries with neither id, link, title nor date need it: the whole text then, as it always was (the hash
     // is a storage contract).
-    fallback: () => `${complete ? summary : plainText(raw.summary, maxInput) || plainText(raw.content, maxInput)}\n${raw.authors.join(', ')}`,
+    fallback: () => {
+      const { text, complete } = summarySourceOnce();
+      return `${complete ? text : plainText(raw.summary, maxInput) || plainText(raw.content, maxInput)}\n${raw.authors.join(', ')}`;
+    },
   });
   const entry: Entry = { id: detachString(id), key: entryKey(options.feedId, id), feedId: options.feedId, title: detachString(title), summary: '' };
   if (isHttpUrl(raw.link) && raw.link.length <= MAX_LINK) entry.link = detachString(raw.link);
@@ -105,7 +114,8 @@ export function normalizeEntry(raw: RawEntry, options: NormalizeOptions): Entry 
     .filter(Boolean)
     .join(', ');
   if (author) entry.author = detachString(truncateText(author, MAX_AUTHOR));
-  entry.summary = detachString(truncateText(summary, options.summaryLength));
+  // HTML to text is most of the cost of an entry; a known entry's summary is never shown.
+  if (!options.isKnown?.(entry.key)) entry.summary = detachString(truncateText(summarySourceOnce().text, options.summaryLength));
   const contentHtml = asHtml(raw.content) ?? (raw.summary?.type !== 'text' ? asHtml(raw.summary) : undefined) ?? asHtml(raw.summary);
   if (contentHtml) entry.contentHtml = contentHtml;
   return entry;

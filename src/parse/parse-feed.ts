@@ -17,6 +17,11 @@ export interface ParseFeedOptions {
   url: string;
   /** Maximum summary length in characters; default 300. */
   summaryLength?: number;
+  /**
+   * True for keys of entries already recorded (the feed's seen map): the diff will not hand them on, so their summary
+   * is left empty instead of converted from HTML. A feed with 5 new entries out of 20 then converts 5.
+   */
+  isKnown?: (key: string) => boolean;
 }
 
 /** Documents larger than this are refused (the fetch stage caps bytes well below; this is the pure stage's own bound). */
@@ -88,7 +93,7 @@ function buildParsedFeed(raw: RawFeed, options: ParseFeedOptions): ParsedFeed {
   let badDates = 0;
   let badDateExample = '';
   for (const r of rawEntries) {
-    const entry: Entry = normalizeEntry(r, { feedId: options.feedId, summaryLength });
+    const entry: Entry = normalizeEntry(r, { feedId: options.feedId, summaryLength, ...(options.isKnown ? { isKnown: options.isKnown } : {}) });
     if (seen.has(entry.id)) {
       // The same id twice in one document: keep the first, so the entry's key stays unique.
       duplicates++;

@@ -86,7 +86,13 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
       parser ??= import('../parse/parse-feed.js');
       const { parseFeed } = await parser;
       const decoded = decodeFeedBytes(body, result.contentType);
-      const parsed = await parseFeed(decoded.text, { feedId: feed.id, url: result.finalUrl ?? state.url });
+      const known = seenMap;
+      const parsed = await parseFeed(decoded.text, {
+        feedId: feed.id,
+        url: result.finalUrl ?? state.url,
+        // Entries in the seen map are never fresh (diffEntries), so they need no summary.
+        ...(known ? { isKnown: (key: string) => Object.hasOwn(known, key) } : {}),
+      });
       // A stored seen map means an earlier poll was recorded even if its feed state was not (crash in between).
       const firstPoll = state.urlChanged === true || (!state.polledOnce && seenMap === undefined);
       const diff = diffEntries(parsed.entries, seenMap, {

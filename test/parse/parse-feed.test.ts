@@ -380,3 +380,24 @@ describe('parseFeed: summaries from a bounded prefix of long HTML', () => {
     expect(twins.entries[0]?.summary).toBe(twins.entries[1]?.summary);
   });
 });
+
+describe('parseFeed: entries the caller already knows get no summary', () => {
+  const xml = `<rss version="2.0"><channel><title>F</title>
+<item><guid>a</guid><title>A</title><link>https://example.com/a</link><pubDate>Mon, 02 Jun 2025 08:00:00 GMT</pubDate><description>&lt;p&gt;alpha &amp;amp; more&lt;/p&gt;</description></item>
+<item><guid>b</guid><title>B</title><description>&lt;p&gt;beta&lt;/p&gt;</description></item>
+<item><description>&lt;p&gt;only text identifies me&lt;/p&gt;</description></item>
+</channel></rss>`;
+
+  it('only the summaries of unknown keys are converted; identity and every other field are unchanged', async () => {
+    const all = await parseFeed(xml, options);
+    expect(all.entries.map((e) => e.summary)).toEqual(['alpha & more', 'beta', 'only text identifies me']);
+    const [a, b, textOnly] = all.entries;
+    const asked: string[] = [];
+    const known = new Set([a!.key, textOnly!.key]);
+    const some = await parseFeed(xml, { ...options, isKnown: (key) => (asked.push(key), known.has(key)) });
+    expect(asked).toEqual(all.entries.map((e) => e.key));
+    expect(some.entries.map((e) => e.summary)).toEqual(['', 'beta', '']);
+    // Everything else, the text-derived id of the third entry included, is what a full parse gives.
+    expect(some.entries).toEqual([{ ...a, summary: '' }, b, { ...textOnly, summary: '' }]);
+  });
+});

@@ -132,11 +132,13 @@ describe.each(SERVERS)('ingestFeeds, against a server that %s', (_name, conditio
 
   it('one feed changed: only its map is read, and only its new entry is fresh', async () => {
     reads.length = 0;
-    items.get('two')!.unshift({ id: 'two-2', title: 'two second', link: 'https://two.example/2', date: '2026-05-02T09:00:00Z' });
+    items.get('two')!.unshift({ id: 'two-2', title: 'two second', link: 'https://two.example/2', date: '2026-05-02T09:00:00Z', html: '<p>The <b>second</b> post</p>' });
     const { result, report } = ingest(new Date('2026-05-02T10:00:00Z'));
     const { fresh } = await result;
     expect(report.feeds.ok).toBe(1);
     expect(fresh.map((e) => e.title)).toEqual(['two second']);
+    // Its summary was converted (the known entry beside it needed none).
+    expect(fresh[0]?.summary).toBe('The second post');
     expect(reads).toEqual([['two']]);
   });
 
