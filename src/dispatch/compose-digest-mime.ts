@@ -1,7 +1,7 @@
 import MimeNode from 'nodemailer/lib/mime-node';
-import { encode as encodeQp, wrap as wrapQp } from 'nodemailer/lib/qp';
 import { formatRfc5322Date, sanitizeHeaderValue } from './build-digest-headers.js';
 import type { EmailMessage } from './email-channel.js';
+import { encodeQuotedPrintable } from './encode-quoted-printable.js';
 
 /*
  * A digest is rendered once and sent to every subscriber with the same selection; only the addressing headers and two
@@ -13,7 +13,7 @@ import type { EmailMessage } from './email-channel.js';
  *   <digest headers: From, Subject, MIME-Version, Content-Type>     built once by MimeNode (Subject MIME-encoded)
  *   --boundary / text/plain part / --boundary / text/html part / --boundary--   (RFC 2046 §5.1.1 framing)
  *
- * Both parts are quoted-printable (RFC 2045 §6.7), encoded and wrapped with nodemailer's own qp module. A placeholder
+ * Both parts are quoted-printable (RFC 2045 §6.7), encoded and wrapped by encodeQuotedPrintable. A placeholder
  * ("slot") splits a part into segments, each encoded on its own; a recipient's value is encoded the same way and
  * joined to its neighbours by soft line breaks ("=" CRLF), which decoders remove (rule 5). So the decoded part is
  * exactly segment + value + segment…, and no line exceeds 76 characters.
@@ -22,11 +22,8 @@ import type { EmailMessage } from './email-channel.js';
 /** Longest subject we send; RFC 5322 §2.1.1 recommends header lines under 78 characters, folding handles the rest. */
 export const MAX_SUBJECT_LENGTH = 250;
 
-/**
- * Line length the qp segments are wrapped to: a leading "." becoming "=2E" adds 2, a soft break ("=") appended after a
- * segment's last line 1 more, and every line stays within RFC 2045 §6.7's 76.
- */
-const QP_LINE = 73;
+/** Line length the qp segments are wrapped to: a soft break ("=") appended after a segment's last line makes 76 (RFC 2045 §6.7). */
+const QP_LINE = 75;
 const CRLF = '\r\n';
 const SOFT_BREAK = Buffer.from(`=${CRLF}`, 'latin1');
 
@@ -187,16 +184,13 @@ function splitAtSlots(body: string, slots: readonly string[]): { segments: strin
 }
 
 /**
- * Quoted-printable of one piece of a text part: line breaks become CRLF first (the canonical form of text, RFC 2045
- * §6.7 rule 4; SMTP would turn a bare LF into CRLF anyway), so they stay hard breaks and decode as before.
+ * Quoted-printable of one piece of a text part: line breaks become CRLF (the canonical form of text, RFC 2045 §6.7
+ * rule 4; SMTP would turn a bare LF into CRLF anyway), so they stay hard breaks and decode as before. A "." starting a
+ * line is written "=2E", so SMTP's dot-stuffing (RFC 5321 §4.5.2) has nothing to insert and nodemailer passes the shared
+ * buffers on instead of copying each one per recipient (MJML's <style> block alone has a dozen such lines).
  */
 function encodeSegment(segment: string): Buffer {
-  if (segment === '') return Buffer.alloc(0);
-  const wrapped = wrapQp(encodeQp(segment.replace(/\r\n|\r|\n/g, CRLF)), QP_LINE);
-  // A "." starting a line is written as "=2E" (any octet may be encoded, RFC 2045 §6.7 rule 1), so SMTP's dot-stuffing
-  // (RFC 5321 §4.5.2) has nothing to insert and nodemailer passes the shared buffers on instead of copying each one
-  // per recipient (MJML's <style> block alone has a dozen such lines; soft breaks before a "." add more).
-  return Buffer.from(wrapped.replace(/(^|\r\n)\./g, '$1=2E'), 'latin1');
+  return segment === '' ? Buffer.alloc(0) : encodeQuotedPrintable(segment, QP_LINE);
 }
 
 function appendSegments(chunks: Buffer[], part: EncodedPart, values: Record<string, string>): void {
