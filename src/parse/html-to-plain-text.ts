@@ -81,11 +81,11 @@ export function htmlToPlainTextReference(html: string): string {
 
 // What html-to-text, with the options above and once whitespace is collapsed, does with each element:
 /** Line breaks around it, empty or not. */
-const SIMPLE_BLOCK = new Set(['article', 'aside', 'div', 'footer', 'form', 'header', 'main', 'nav', 'section', 'p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'tr', 'br']);
+const SIMPLE_BLOCK = new Set(['article', 'aside', 'div', 'footer', 'form', 'header', 'main', 'nav', 'section', 'p', 'pre', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'tr', 'br']);
 /** Dropped with everything inside. */
 const SIMPLE_SKIP = new Set(['img', 'hr', 'script', 'style', 'noscript', 'iframe', 'svg']);
-/** Formatting not modelled here ("> " prefixes, kept whitespace, <body> as the only part read): html-to-text does it. */
-const SIMPLE_UNMODELLED = new Set(['blockquote', 'pre', 'wbr', 'body']);
+/** Formatting not modelled here ("> " prefixes, <body> as the only part read): html-to-text does it. */
+const SIMPLE_UNMODELLED = new Set(['blockquote', 'wbr', 'body']);
 const SIMPLE_LIST = new Set(['ul', 'ol']);
 
 /**
@@ -98,6 +98,7 @@ const SIMPLE_LIST = new Set(['ul', 'ol']);
 export function simpleHtmlText(html: string): string | undefined {
   let out = '';
   let skip = 0;
+  let pre = 0; // open <pre> elements: their whitespace is kept as written
   let unmodelled = false;
   const open: string[] = [];
   const parser = new Parser(
@@ -111,7 +112,8 @@ export function simpleHtmlText(html: string): string | undefined {
         const parent = open[open.length - 1];
         // html-to-text's list items: an <li> child is a line (its " " prefix counts as text, so even an empty one
         // breaks); any other child is an item without prefix, which only breaks when it has text. Not modelled.
-        if (SIMPLE_UNMODELLED.has(name) || (parent !== undefined && SIMPLE_LIST.has(parent) && name !== 'li')) {
+        // Inside <pre>, html-to-text drops the line breaks of nested blocks (not modelled either).
+        if (SIMPLE_UNMODELLED.has(name) || (parent !== undefined && SIMPLE_LIST.has(parent) && name !== 'li') || (pre > 0 && (SIMPLE_BLOCK.has(name) || SIMPLE_LIST.has(name)))) {
           unmodelled = true;
           return;
         }
@@ -120,6 +122,7 @@ export function simpleHtmlText(html: string): string | undefined {
           return;
         }
         open.push(name);
+        if (name === 'pre') pre++;
         if (name === 'li' && parent !== undefined && SIMPLE_LIST.has(parent)) out += ' ';
         if (SIMPLE_BLOCK.has(name)) out += ' ';
       },
@@ -130,6 +133,7 @@ export function simpleHtmlText(html: string): string | undefined {
           return;
         }
         open.pop();
+        if (name === 'pre') pre--;
         const parent = open[open.length - 1];
         if (SIMPLE_BLOCK.has(name)) out += ' ';
         if (name === 'li' && parent !== undefined && SIMPLE_LIST.has(parent)) out += ' ';
@@ -147,8 +151,9 @@ export function simpleHtmlText(html: string): string | undefined {
           unmodelled = true;
           return;
         }
-        // html-to-text reads a form feed as whitespace; collapseWhitespace would drop it as a control character.
-        out += text.includes('\f') ? text.replace(/\f/g, ' ') : text;
+        // Outside <pre>, html-to-text reads a form feed as whitespace; collapseWhitespace would drop it as a control
+        // character. Inside, it is kept, and dropped.
+        out += pre === 0 && text.includes('\f') ? text.replace(/\f/g, ' ') : text;
       },
     },
     { decodeEntities: true },
