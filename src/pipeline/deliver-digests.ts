@@ -135,8 +135,11 @@ export interface DeliverOptions {
   now: Date;
   /** Batch holding this cycle's fresh entries (virtual in dry-run). */
   latestSeq: number;
-  /** Extra in-memory batch (dry-run: this cycle's entries were not stored). */
-  virtualBatch?: Batch;
+  /**
+   * The batch this cycle appended (in a dry run: would have appended), already in memory: only the batches before it
+   * are read from the store. Reading back 4,400 fresh entries cost ~90 ms and a second copy of them (issue 7).
+   */
+  heldBatch?: Batch;
   dryRun: boolean;
   sendConcurrency: number;
   signal?: AbortSignal;
@@ -154,8 +157,10 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
   if (plans.length === 0) return;
   let t = performance.now();
   const minCursor = Math.min(...plans.map((p) => p.state.cursor));
-  const batches = minCursor < options.latestSeq ? await store.getBatches(minCursor, options.latestSeq) : [];
-  if (options.virtualBatch) batches.push(options.virtualBatch);
+  const held = options.heldBatch;
+  const readUpTo = held ? Math.min(options.latestSeq, held.seq - 1) : options.latestSeq;
+  const batches = minCursor < readUpTo ? await store.getBatches(minCursor, readUpTo) : [];
+  if (held && held.seq > minCursor) batches.push(held);
   report.phasesMs.store += performance.now() - t;
 
   const feedDisplay = new Map(

@@ -1,7 +1,7 @@
 import type { Entry } from '../model/entry.js';
 import type { FeedConfig, FeedState } from '../model/feed.js';
 import type { Logger } from '../model/logger.js';
-import type { SeenMap, SeenStore } from '../store/seen-store.js';
+import type { Batch, SeenMap, SeenStore } from '../store/seen-store.js';
 import { pollFeeds, recordParseFailure, recordParseSuccess, type PollOptions, type PollResult } from '../fetch/poll-feeds.js';
 import { decodeFeedBytes } from '../fetch/decode-feed-bytes.js';
 import { diffEntries } from '../diff/diff-entries.js';
@@ -29,6 +29,8 @@ export interface IngestResult {
   fresh: Entry[];
   /** Batch the fresh entries went into (undefined when none or dry-run). */
   batchSeq?: number;
+  /** That batch as stored (these very entries): delivery need not read it back. */
+  batch?: Batch;
   states: Map<string, FeedState>;
 }
 
@@ -213,7 +215,9 @@ export async function ingestFeeds(options: IngestOptions, report: RunReport): Pr
     await store.setFeedStates([...newStates.values()]);
     report.phasesMs.store += performance.now() - t;
   }
-  return { fresh, batchSeq, states: newStates };
+  // What appendBatch stored; the entries survive JSON unchanged (test/pipeline/ingest-feeds.test.ts checks it).
+  const batch: Batch | undefined = batchSeq === undefined ? undefined : { seq: batchSeq, createdAt: now.toISOString(), entries: fresh };
+  return { fresh, batchSeq, batch, states: newStates };
 }
 
 function withoutContent(entry: Entry): Entry {

@@ -140,7 +140,7 @@ export async function runDigest(deps: RunDeps, options: RunOptions = {}): Promis
         logger: deps.logger,
         now,
         latestSeq,
-        virtualBatch: dryRun && ingest.fresh.length > 0 ? { seq: latestSeq, createdAt: now.toISOString(), entries: ingest.fresh } : undefined,
+        heldBatch: dryRun ? (ingest.fresh.length > 0 ? { seq: latestSeq, createdAt: now.toISOString(), entries: ingest.fresh } : undefined) : ingest.batch,
         dryRun,
         sendConcurrency: deps.sendConcurrency ?? 8,
         signal,

@@ -108,8 +108,11 @@ describe.each(SERVERS)('ingestFeeds, against a server that %s', (_name, conditio
 
   it('first poll: every feed changed, every map asked for, every entry new, each body hash stored', async () => {
     const { result, report } = ingest(new Date('2026-05-02T00:00:00Z'));
-    const { fresh, states } = await result;
+    const { fresh, states, batch, batchSeq } = await result;
     expect(report.feeds.ok).toBe(3);
+    // The batch handed to delivery is the stored one, field for field (so delivery need not read it back).
+    expect(batch?.entries).toBe(fresh);
+    expect(await store.getBatches(batchSeq! - 1, batchSeq!)).toStrictEqual([batch]);
     expect(fresh.map((e) => e.feedId).sort()).toEqual([...FEEDS].sort());
     expect(reads.flat().sort()).toEqual([...FEEDS].sort());
     const stored = await store.getFeedStates(FEEDS);
