@@ -11,7 +11,9 @@ COPY src ./src
 RUN JOBS=max npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:24-slim
+# NODE_OPTIONS: V8 flags read only at start (bin/v8-flags.js, LAUNCH_NODE_FLAGS).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=8 \
     DIGEST_STORE_URL=sqlite:///data/planet-digest.sqlite \
     DIGEST_OUTBOX=/data/outbox \
     DIGEST_CACHE_DIR=/data/cache \

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LAUNCH_NODE_FLAGS } from '../bin/v8-flags.js';
 import { formatMachine, machineInfo } from './lib/machine-info.js';
 import { median } from './lib/stats.js';
 import { fixed, textTable } from './lib/text-table.js';
@@ -354,7 +355,7 @@ async function main(): Promise<number> {
       `on 127.0.0.1, copied to a temporary PEERBENCH_DIR; one subscriber receiving all feeds`,
   );
   out(
-    `rss2email ${readR2eVersion()}: digest = True (one digest per feed), email-protocol smtp. planet-digest: \`node bin/planet-digest.js run\` from dist/` +
+    `rss2email ${readR2eVersion()}: digest = True (one digest per feed), email-protocol smtp. planet-digest: \`node ${LAUNCH_NODE_FLAGS.join(' ')} bin/planet-digest.js run\` (as \`npm start\` runs it) from dist/` +
       `${build.built ? ` (built for this run: ${build.reason})` : ''}${builds.length > 1 ? ` (src/ changed during the benchmark: rebuilt ${builds.length - 1} more time${builds.length > 2 ? 's' : ''} between runs)` : ''}` +
       `${excluded > 0 ? `; ${excluded} planet-digest run${excluded === 1 ? '' : 's'} that fell back to the TypeScript sources excluded` : ''}, one digest for the subscriber, firstPollEntries 20 and maxPerSource 20 (a first run sends every entry), ` +
       `SQLite store, fresh for each first run; "cold template cache": MJML compiles the template in that run; "warm": the cache the cold run wrote is used, MJML is not loaded. ` +

@@ -22,7 +22,7 @@ import { fixed, textTable } from './lib/text-table.js';
 import { runPlanetBench, type PlanetBenchOptions } from './planet/planet-run.js';
 import { formatCycleFacts, formatGoals, formatPhaseTable, planetJson, summarizeCycles } from './planet/format-planet-report.js';
 import { formatProfileSummary, writeCpuProfile } from './planet/cpu-profiler.js';
-import { applyCliV8Flags, CLI_V8_FLAGS } from '../bin/v8-flags.js';
+import { applyCliV8Flags, CLI_V8_FLAGS, LAUNCH_NODE_FLAGS } from '../bin/v8-flags.js';
 import { digestsInFlight } from '../src/cli/create-runtime.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -106,12 +106,16 @@ if (!(change >= 0 && change <= 1)) {
 const feedConcurrency = intOpt(v['feed-concurrency'], 'feed-concurrency', 16, 1);
 const smtpConnections = intOpt(v['smtp-connections'], 'smtp-connections', 16, 1);
 const heapMb = v['heap-mb'] === undefined ? undefined : intOpt(v['heap-mb'], 'heap-mb', 0, 64);
-// A V8 heap cap applies only at process start: run this script again in a child with it (as the Docker image does
-// with NODE_OPTIONS). The child sees PLANET_BENCH_HEAP_MB and does not re-spawn.
-if (heapMb !== undefined && process.env.PLANET_BENCH_HEAP_MB !== String(heapMb)) {
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+// A V8 heap cap and the CLI's launch flags (bin/v8-flags.js) apply only at process start: without them, run this
+// script again in a child with them (as `npm run bench` and the Docker image start node). The child sees
+// PLANET_BENCH_CHILD and does not re-spawn.
+const flagName = (flag: string) => flag.split('=')[0];
+const missingLaunchFlags = LAUNCH_NODE_FLAGS.filter((f) => !process.execArgv.some((a) => flagName(a) === flagName(f)));
+if ((heapMb !== undefined || missingLaunchFlags.length > 0) && process.env.PLANET_BENCH_CHILD !== '1') {
+  const heapFlag = heapMb === undefined ? [] : [`--max-old-space-size=${heapMb}`];
+  const child = spawn(process.execPath, [...heapFlag, ...missingLaunchFlags, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
-    env: { ...process.env, PLANET_BENCH_HEAP_MB: String(heapMb) },
+    env: { ...process.env, PLANET_BENCH_CHILD: '1' },
   });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
@@ -168,7 +172,7 @@ async function runSingle(): Promise<void> {
   );
   out(
     `servers: feed server, SMTP sink (smtp-server, no TLS, discarding) and Slack API server each in its own process on 127.0.0.1; ` +
-      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host); V8 heap limit ${fixed(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB${heapMb ? ` (--heap-mb ${heapMb})` : ' (node default)'}; V8 flags as the CLI: ${CLI_V8_FLAGS.join(' ')}`,
+      `SMTP_MAX_CONNECTIONS ${o.smtpConnections}, send concurrency ${o.sendConcurrency}, fetch concurrency ${o.feedConcurrency} (${o.perHostConcurrency} per host); V8 heap limit ${fixed(v8.getHeapStatistics().heap_size_limit / 2 ** 20)} MB${heapMb ? ` (--heap-mb ${heapMb})` : ' (node default)'}; V8 flags as the CLI: ${[...LAUNCH_NODE_FLAGS, ...CLI_V8_FLAGS].join(' ')}`,
   );
   out(
     `template cache: warm (compiled in a child process in ${result.templateCache.warmedInChildMs} ms; MJML is never loaded in the measured process); ` +

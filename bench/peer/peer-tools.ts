@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import { LAUNCH_NODE_FLAGS } from '../../bin/v8-flags.js';
 import { timedRun, type TimedRun } from './time-v.js';
 import type { SinkMessage } from './peer-workload.js';
 
@@ -94,7 +95,10 @@ export function newPdState(dir: string, subscribersFile: string, cacheDir: strin
   return { dir, subscribersFile, storeFile: path.join(dir, 'store.sqlite'), cacheDir };
 }
 
-/** `node bin/planet-digest.js run` under /usr/bin/time -v, configured through the environment like a cron job. */
+/**
+ * `node --max-semi-space-size=8 bin/planet-digest.js run` (as `npm start` runs it: LAUNCH_NODE_FLAGS) under
+ * /usr/bin/time -v, configured through the environment like a cron job; `nodeArgs` come after (e.g. --cpu-prof).
+ */
 export function runPd(root: string, state: PdState, smtpPort: number, logPrefix: string, baseEnv: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<TimedRun> {
   const env: NodeJS.ProcessEnv = {
     ...baseEnv,
@@ -109,7 +113,7 @@ export function runPd(root: string, state: PdState, smtpPort: number, logPrefix:
     DIGEST_OUTBOX: path.join(state.dir, 'outbox'),
     DIGEST_ALLOW_PRIVATE_NETWORKS: 'true',
   };
-  return timedRun([process.execPath, ...nodeArgs, path.join(root, 'bin', 'planet-digest.js'), 'run', '--subscribers', state.subscribersFile], { cwd: state.dir, env, logPrefix });
+  return timedRun([process.execPath, ...LAUNCH_NODE_FLAGS, ...nodeArgs, path.join(root, 'bin', 'planet-digest.js'), 'run', '--subscribers', state.subscribersFile], { cwd: state.dir, env, logPrefix });
 }
 
 /** Keys of the entries a message carries: rss2email's (feed, X-RSS-ID); planet-digest's entry links. */
