@@ -42,7 +42,7 @@ const USAGE = `usage: npm run bench -- [options]
   --feed-concurrency N     DIGEST_FEED_CONCURRENCY (default 16)
   --per-host N             feeds fetched at once per host (default = --feed-concurrency: the benchmark serves every
                            feed from one host, a real planet has hundreds; planet-digest's own default is 2)
-  --heap-mb N              run with node --max-old-space-size=N (V8 heap cap; the Docker image sets 256)
+  --heap-mb N              run with node --max-old-space-size=N (a V8 heap cap, as on a small VM)
   --seed N                 fixture seed (default 1)
   --json                   print one JSON object as the last line
   --profile                CPU-profile each cycle of run 1 into artifacts/*.cpuprofile and print top self-time functions
