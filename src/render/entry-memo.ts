@@ -88,9 +88,19 @@ export function entryMemoOf(entry: Entry): EntryMemo {
 export function memoPiece<T>(memo: EntryMemo, variant: number, compute: () => T): T {
   const known = memo.pieces.get(variant);
   if (known !== undefined || memo.pieces.has(variant)) return known as T;
-  const piece = compute();
+  const piece = flatten(compute());
   memo.pieces.set(variant, piece);
   return piece;
+}
+
+/**
+ * The value, made a flat string if it is one. Pieces are built with + and template literals, which V8 keeps as trees
+ * of parts; a remembered piece is then joined into every digest that shows it, and a join walks the tree each time
+ * (1,608 plain-text parts: 183 of 545 ms in that join). Reading a character flattens the tree in place, once.
+ */
+function flatten<T>(value: T): T {
+  if (typeof value === 'string' && value.length > 0) value.charCodeAt(0);
+  return value;
 }
 
 /** httpUrl(entry.link), remembered (URL parsing is the costly part of deciding on a link). */
@@ -139,7 +149,7 @@ export function memoString(cache: Map<string, string>, input: string, compute: (
   let out = cache.get(input);
   if (out === undefined) {
     if (cache.size >= STRING_MEMO_LIMIT) cache.clear();
-    out = compute(input);
+    out = flatten(compute(input));
     cache.set(input, out);
   }
   return out;

@@ -3,6 +3,13 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 // East Asian wide/fullwidth blocks and emoji take two columns in a monospace mail reader.
 const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|[\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
 
+// Widths of strings with wide characters, remembered: segmenting into graphemes costs ~100 ns per character, and
+// digests of a cycle wrap the same titles and words again and again (a word is measured twice while wrapping).
+// Words and titles; a long text rarely comes back, and would make the memory this holds unbounded.
+const WIDE_WIDTHS_LIMIT = 20_000;
+const WIDE_WIDTHS_MAX_LENGTH = 300;
+const wideWidths = new Map<string, number>();
+
 /** Columns a string takes in a monospace font (wide CJK characters and emoji count as two). */
 export function displayWidth(text: string): number {
   // Fast path (most text): without wide characters every code point is one column.
@@ -14,10 +21,17 @@ export function displayWidth(text: string): number {
     }
     return n;
   }
+  const known = wideWidths.get(text);
+  if (known !== undefined) return known;
   let width = 0;
   for (const { segment } of segmenter.segment(text)) width += WIDE.test(segment) ? 2 : 1;
+  if (text.length <= WIDE_WIDTHS_MAX_LENGTH) {
+    if (wideWidths.size >= WIDE_WIDTHS_LIMIT) wideWidths.clear();
+    wideWidths.set(text, width);
+  }
   return width;
 }
+
 
 /** Splits a word wider than `width` at grapheme boundaries (only used for text without spaces, e.g. Chinese). */
 function splitWide(word: string, width: number): string[] {

@@ -94,3 +94,24 @@ describe('wrapText', () => {
     for (const line of lines) expect(line.startsWith('\u200D')).toBe(false);
   });
 });
+
+describe('displayWidth', () => {
+  it.each([
+    ['plain', 'hello', 5],
+    ['accents (one column each)', 'café', 4],
+    ['CJK (two columns each)', '日本語', 6],
+    ['mixed', 'Tokyo 東京', 10],
+    ['emoji', 'ok 🎉', 5],
+    ['a family emoji (ZWJ sequence) is one grapheme', '👨\u200D👩\u200D👧', 2],
+  ])('%s: %j is %d columns, the same when measured again', (_name, text, width) => {
+    expect(displayWidth(text)).toBe(width);
+    expect(displayWidth(text)).toBe(width);
+  });
+
+  it('stays right past the remembered widths limit and for long text', () => {
+    for (let i = 0; i < 20_050; i++) expect(displayWidth(`東${i}`)).toBe(2 + String(i).length);
+    const long = '東京 '.repeat(200);
+    expect(displayWidth(long)).toBe(1000);
+    expect(displayWidth(long)).toBe(1000);
+  });
+});
