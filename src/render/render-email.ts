@@ -7,7 +7,7 @@ import { memoHttpUrl } from './http-url.js';
 import { escapeFeedHtml, escapeHtml } from './escape-html.js';
 import { formatSubject } from './format-subject.js';
 import { renderText, visibleEntries } from './render-text.js';
-import { pickLeadImage } from './sanitize-entry-html.js';
+import type { LeadImage } from './sanitize-entry-html.js';
 import { pluralizePosts, summarizeCounts } from './summarize-counts.js';
 import { fillTemplate, RECIPIENT_PLACEHOLDER, shareBlockData, UNSUBSCRIBE_PLACEHOLDER, type BlockData, type CompiledTemplates } from './template-blocks.js';
 
@@ -29,10 +29,12 @@ export interface RenderEmailOptions {
   /** Extra per-source cap on top of what the group stage applied; default: show every entry the group carries. */
   maxPerSource?: number;
   /**
-   * Show each entry's first sizeable image (sanitized; http(s) or small data: only). Default false:
-   * remote images let feed authors see who opens the digest, and they cost size budget.
+   * Show each entry's first sizeable image (sanitized; http(s) or small data: only), picked by this function: pass
+   * pickLeadImage (sanitize-entry-html.ts). Default none: remote images let feed authors see who opens the digest, and
+   * they cost size budget. Passed in rather than imported, so digests without images never load sanitize-html
+   * (~10 MB of memory).
    */
-  leadImages?: boolean;
+  leadImages?: (html: string, baseUrl: string) => LeadImage | undefined;
   /** Summaries are cut to this many characters (default 320). */
   summaryMaxChars?: number;
 }
@@ -96,7 +98,7 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
       const own = link === undefined ? `\0${sourceHref}\0${imageBase}` : '';
       return memoPiece(memo, own ? memoVariant(`${blockVariant}\0${j}${own}`) : positionVariant(j), () => {
         const base = memoPiece(memo, own ? memoVariant(`html-base\0${summaryMax}\0${options.leadImages ? 1 : 0}${own}`) : baseVariant, () =>
-          htmlEntryBase(entry, link, sourceHref, imageBase, summaryMax, options.leadImages ?? false),
+          htmlEntryBase(entry, link, sourceHref, imageBase, summaryMax, options.leadImages),
         );
         return shareBlockData(entryBlockData(base, memoEntryDate(memo, dates, dateVariant), j));
       });
@@ -151,8 +153,8 @@ interface HtmlEntryBase {
   image?: BlockData;
 }
 
-function htmlEntryBase(entry: Entry, link: string | undefined, fallbackHref: string, imageBase: string, summaryMax: number, leadImages: boolean): HtmlEntryBase {
-  const image = leadImages && entry.contentHtml ? pickLeadImage(entry.contentHtml, imageBase) : undefined;
+function htmlEntryBase(entry: Entry, link: string | undefined, fallbackHref: string, imageBase: string, summaryMax: number, leadImages: RenderEmailOptions['leadImages']): HtmlEntryBase {
+  const image = leadImages && entry.contentHtml ? leadImages(entry.contentHtml, imageBase) : undefined;
   const author = truncateText(cleanText(entry.author ?? ''), MAX_NAME_LENGTH);
   return {
     title: escapeFeedHtml(truncateText(cleanText(entry.title), MAX_TITLE) || '(untitled)'),

@@ -12,6 +12,7 @@ import { DigestError } from '../../src/model/errors.js';
 import { launchOfflineBrowser, type OfflineBrowser } from '../../src/preview/launch-offline-browser.js';
 import { screenshotHtml } from '../../src/preview/screenshot-html.js';
 import { personalizeEmail, renderEmail } from '../../src/render/render-email.js';
+import { pickLeadImage } from '../../src/render/sanitize-entry-html.js';
 import { loadTestTemplates } from '../fixtures/render/load-test-templates.js';
 import { buildSampleDigest, SAMPLE_NOW, shownEntries, SPECIAL_TITLES } from '../fixtures/render/sample-digest.js';
 
@@ -48,7 +49,7 @@ let html: string;
 let browser: OfflineBrowser;
 
 beforeAll(async () => {
-  const rendered = renderEmail(digest, await loadTestTemplates(), { subjectPattern: '{count} new posts', now: SAMPLE_NOW, leadImages: true });
+  const rendered = renderEmail(digest, await loadTestTemplates(), { subjectPattern: '{count} new posts', now: SAMPLE_NOW, leadImages: pickLeadImage });
   html = personalizeEmail(rendered, { unsubscribeUrl: 'https://digest.example.org/unsubscribe?t=abc', recipient: 'reader@example.org' }).html;
   await mkdir(SCREENSHOTS, { recursive: true });
   browser = await launchOfflineBrowser();

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Digest } from '../../src/model/digest.js';
 import type { Entry } from '../../src/model/entry.js';
 import { renderEmail, type RenderEmailOptions, type RenderedEmail } from '../../src/render/render-email.js';
+import { pickLeadImage } from '../../src/render/sanitize-entry-html.js';
 import { renderSlack } from '../../src/render/render-slack.js';
 import { renderText } from '../../src/render/render-text.js';
 import { fillTemplate, parseTemplateBlocks, shareBlockData, type CompiledTemplates } from '../../src/render/template-blocks.js';
@@ -86,7 +87,7 @@ describe('rendering with the per-entry memo equals rendering without it', () => 
     { name: 'summary length', options: { ...OPTIONS, summaryMaxChars: 80 } },
     { name: 'extra per-source cap', options: { ...OPTIONS, maxPerSource: 1 } },
     { name: 'locale', options: { ...OPTIONS, locale: 'de-DE' } },
-    { name: 'lead images', options: { ...OPTIONS, leadImages: true } },
+    { name: 'lead images', options: { ...OPTIONS, leadImages: pickLeadImage } },
   ])('the same entries with another $name', ({ options }) => {
     const digest = buildSampleDigest();
     renderEmail(digest, templates, OPTIONS);
@@ -143,7 +144,7 @@ describe('hostile feed content through the memo', () => {
 
   it('is escaped and sanitized exactly once, whether rendered fresh or from the memo', () => {
     const digest = hostileDigest();
-    const options = { ...OPTIONS, leadImages: true };
+    const options = { ...OPTIONS, leadImages: pickLeadImage };
     sanitizeCalls.count = 0;
     const first = renderEmail(digest, templates, options);
     const sanitizedFirst = sanitizeCalls.count;

@@ -4,6 +4,7 @@ import mjml2html from 'mjml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/model/digest.js';
 import { buildEmailData, personalizeEmail, renderEmail, type RenderEmailOptions } from '../../src/render/render-email.js';
+import { pickLeadImage } from '../../src/render/sanitize-entry-html.js';
 import { compactCompiledHtml, fillTemplate, parseTemplateBlocks, type CompiledTemplates } from '../../src/render/template-blocks.js';
 import { defaultTemplatesDir, MJML_COMPILE_OPTIONS } from '../../src/template/load-template.js';
 import { htmlProblems } from '../fixtures/render/html-problems.js';
@@ -91,7 +92,7 @@ describe('renderEmail on the sample digest', () => {
   });
 
   it('is byte-identical to a full MJML render with lead images and with an empty digest', async () => {
-    const withImages = { ...OPTIONS, leadImages: true };
+    const withImages = { ...OPTIONS, leadImages: pickLeadImage };
     expect(renderEmail(digest, templates, withImages).html).toBe(await fullMjmlRender(digest, withImages));
     const empty: Digest = { ...digest, groups: [], entryCount: 0, sourceCount: 0 };
     expect(renderEmail(empty, templates, OPTIONS).html).toBe(await fullMjmlRender(empty, OPTIONS));
@@ -108,7 +109,7 @@ describe('renderEmail options and edge cases', () => {
 
   it('adds one sanitized lead image per entry when asked, fitted to the column', () => {
     const digest = buildSampleDigest();
-    const { html } = renderEmail(digest, templates, { ...OPTIONS, leadImages: true });
+    const { html } = renderEmail(digest, templates, { ...OPTIONS, leadImages: pickLeadImage });
     const images = html.match(/<img [^>]*>/g) ?? [];
     expect(images).toHaveLength(shownEntries(digest).length);
     for (const img of images) {
@@ -187,7 +188,7 @@ describe('size budget (Gmail clips above 102 KB)', () => {
 
   it('stays under 102 KB with lead images too, and with an uncapped group capped by the renderer', () => {
     const digest = buildSampleDigest({ sources: 10, entriesPerSource: 50, maxPerSource: 50 });
-    const { html } = renderEmail(digest, templates, { ...OPTIONS, maxPerSource: 5, leadImages: true });
+    const { html } = renderEmail(digest, templates, { ...OPTIONS, maxPerSource: 5, leadImages: pickLeadImage });
     expect(Buffer.byteLength(html, 'utf8')).toBeLessThan(GMAIL_CLIP_BYTES);
     expect(html.match(/<img /g)).toHaveLength(50);
   });
