@@ -112,8 +112,14 @@ export function simpleHtmlText(html: string): string | undefined {
         const parent = open[open.length - 1];
         // html-to-text's list items: an <li> child is a line (its " " prefix counts as text, so even an empty one
         // breaks); any other child is an item without prefix, which only breaks when it has text. Not modelled.
-        // Inside <pre>, html-to-text drops the line breaks of nested blocks (not modelled either).
-        if (SIMPLE_UNMODELLED.has(name) || (parent !== undefined && SIMPLE_LIST.has(parent) && name !== 'li') || (pre > 0 && (SIMPLE_BLOCK.has(name) || SIMPLE_LIST.has(name)))) {
+        // Inside <pre>, html-to-text drops the line breaks of nested blocks, and a list inside an <li> gets items
+        // without prefix (an empty one adds no break): neither is modelled.
+        if (
+          SIMPLE_UNMODELLED.has(name) ||
+          (parent !== undefined && SIMPLE_LIST.has(parent) && name !== 'li') ||
+          (pre > 0 && (SIMPLE_BLOCK.has(name) || SIMPLE_LIST.has(name))) ||
+          (parent === 'li' && SIMPLE_LIST.has(name))
+        ) {
           unmodelled = true;
           return;
         }
