@@ -81,6 +81,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       now: options.now,
       poll: {
         userAgent: userAgent(options.version),
+        bodyHashSalt: options.version,
         timeoutMs: env.fetch.timeoutMs,
         maxBytes: env.fetch.maxBytes,
         allowPrivate: env.fetch.allowPrivate ?? options.defaultAllowPrivate ?? true,

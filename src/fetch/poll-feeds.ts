@@ -30,6 +30,11 @@ export interface PollOptions extends Omit<FetchOptions, 'validators' | 'now'>, B
   force?: boolean;
   now: () => Date;
   logger?: Logger;
+  /**
+   * Mixed into each body's hash (FeedState.bodyHash): pass the software version, so that a new version parses every
+   * body once again (a parser fix may find entries the old one missed) instead of taking the same bytes as read.
+   */
+  bodyHashSalt?: string;
   /** Called after each fetched feed: done out of the number of feeds due this run. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -187,8 +192,8 @@ export function recordParseSuccess(state: FeedState, info: { title?: string; lin
   return next;
 }
 
-function hashBody(body: Buffer): string {
-  return createHash('sha256').update(body).digest('base64url');
+function hashBody(body: Buffer, salt: string): string {
+  return createHash('sha256').update(salt).update('\0').update(body).digest('base64url');
 }
 
 function hostKey(url: string): string {
@@ -257,7 +262,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
       const next = withSuccess(state, outcome, options.now());
       result = { feed, outcome: outcome.kind, state: next, finalUrl: outcome.finalUrl, durationMs: performance.now() - started, bytes: 0 };
       if (outcome.kind === 'ok') {
-        const bodyHash = hashBody(outcome.body);
+        const bodyHash = hashBody(outcome.body, options.bodyHashSalt ?? '');
         if (bodyHash === state.bodyHash) {
           // Nothing in it can be new: the entries of these very bytes were recorded. Not parsing also leaves the seen
           // map alone, which is right: retention only forgets entries a feed stopped carrying.

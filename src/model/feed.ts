@@ -61,8 +61,9 @@ export interface FeedState {
   /** The configured URL changed since the last successful poll: the next one follows the first-poll policy again. */
   urlChanged?: boolean;
   /**
-   * SHA-256 (base64url) of the last body that parsed and whose entries were recorded. A server that ignores conditional
-   * GET and sends the same bytes again gets treated as a 304: the body is not parsed a second time.
+   * SHA-256 (base64url) of the planet-digest version and the last body that parsed and whose entries were recorded. A
+   * server that ignores conditional GET and sends the same bytes again gets treated as a 304: the body is not parsed a
+   * second time, until a new version (whose parser may read more) polls it.
    */
   bodyHash?: string;
 }
