@@ -142,10 +142,10 @@ export function memoEntryDate(memo: EntryMemo, dates: DateFormatter, variant: nu
 const STRING_MEMO_LIMIT = 10_000;
 
 /**
- * A memo for per-source strings every digest repeats (cleaned, shortened, escaped source titles): `compute` must depend
- * only on `input`. Bounded: the cache is emptied when it reaches 10,000 inputs.
+ * A memo for what every digest recomputes from the same string (cleaned, shortened, escaped source titles; display
+ * widths): `compute` must depend only on `input`. Bounded: the cache is emptied when it reaches 10,000 inputs.
  */
-export function memoString(cache: Map<string, string>, input: string, compute: (input: string) => string): string {
+export function memoString<T>(cache: Map<string, T>, input: string, compute: (input: string) => T): T {
   let out = cache.get(input);
   if (out === undefined) {
     if (cache.size >= STRING_MEMO_LIMIT) cache.clear();

@@ -1,12 +1,13 @@
+import { memoString } from './entry-memo.js';
+
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 // East Asian wide/fullwidth blocks and emoji take two columns in a monospace mail reader.
 const WIDE = /[\u1100-\u115F\u2E80-\u303E\u3041-\u33FF\u3400-\u4DBF\u4E00-\u9FFF\uA000-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]|[\u{1F300}-\u{1FAFF}\u{20000}-\u{3FFFD}]/u;
 
 // Widths of strings with wide characters, remembered: segmenting into graphemes costs ~100 ns per character, and
-// digests of a cycle wrap the same titles and words again and again (a word is measured twice while wrapping).
-// Words and titles; a long text rarely comes back, and would make the memory this holds unbounded.
-const WIDE_WIDTHS_LIMIT = 20_000;
+// digests of a cycle wrap the same titles and words again and again (a word is measured twice while wrapping). Only
+// words and titles: a long text rarely comes back, and would make the memory this holds unbounded.
 const WIDE_WIDTHS_MAX_LENGTH = 300;
 const wideWidths = new Map<string, number>();
 
@@ -21,14 +22,12 @@ export function displayWidth(text: string): number {
     }
     return n;
   }
-  const known = wideWidths.get(text);
-  if (known !== undefined) return known;
+  return text.length <= WIDE_WIDTHS_MAX_LENGTH ? memoString(wideWidths, text, graphemeWidth) : graphemeWidth(text);
+}
+
+function graphemeWidth(text: string): number {
   let width = 0;
   for (const { segment } of segmenter.segment(text)) width += WIDE.test(segment) ? 2 : 1;
-  if (text.length <= WIDE_WIDTHS_MAX_LENGTH) {
-    if (wideWidths.size >= WIDE_WIDTHS_LIMIT) wideWidths.clear();
-    wideWidths.set(text, width);
-  }
   return width;
 }
 
