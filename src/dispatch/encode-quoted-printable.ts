@@ -24,6 +24,14 @@ function grow(out: Buffer, pos: number, more: number): Buffer {
   return bigger;
 }
 
+/** A soft line break ("=" CRLF, RFC 2045 §6.7 rule 5) at pos; returns the position after it. */
+function putSoftBreak(out: Buffer, pos: number): number {
+  out[pos] = EQUALS;
+  out[pos + 1] = CR;
+  out[pos + 2] = LF;
+  return pos + 3;
+}
+
 function putEscaped(out: Buffer, pos: number, byte: number): number {
   out[pos] = EQUALS;
   out[pos + 1] = HEX[byte >> 4]!;
@@ -81,9 +89,7 @@ export function encodeQuotedPrintable(text: string, lineLength = 76): Buffer {
       const literal = c >= SPACE ? c !== EQUALS && c !== 0x7f && !(c === SPACE && endsLine) && !(c === DOT && col === 0) : c === TAB && !endsLine;
       let width = literal ? 1 : 3;
       if (col + width + (endsLine ? 0 : 1) > lineLength) {
-        out[pos++] = EQUALS;
-        out[pos++] = CR;
-        out[pos++] = LF;
+        pos = putSoftBreak(out, pos);
         col = 0;
         if (c === DOT) width = 3; // now starts a line
       }
@@ -105,9 +111,7 @@ export function encodeQuotedPrintable(text: string, lineLength = 76): Buffer {
     const after = text.charCodeAt(i + 1);
     const lastOnLine = after !== after || after === CR || after === LF;
     if (col + bytes * 3 + (lastOnLine ? 0 : 1) > lineLength) {
-      out[pos++] = EQUALS;
-      out[pos++] = CR;
-      out[pos++] = LF;
+      pos = putSoftBreak(out, pos);
       col = 0;
     }
     if (bytes === 2) {
