@@ -5,7 +5,7 @@ WORKDIR /app
 # python3, make and g++ build the sqlite3 addon when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-COPY scripts/build-bundle.mjs scripts/undici-core.mjs ./scripts/
+COPY scripts/build-bundle.mjs ./scripts/
 COPY src ./src
 # npm ci runs the prepare script: `npm run build` bundles the CLI into dist/ (scripts/build-bundle.mjs).
 RUN JOBS=max npm ci --no-audit --no-fund && npm prune --omit=dev

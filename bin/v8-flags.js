@@ -7,11 +7,6 @@ import v8 from 'node:v8';
 
 /** The flags, each with why. A flag given on node's own command line (`node --heap-growing-percent=50 …`) wins. */
 export const CLI_V8_FLAGS = [
-  // undici parses HTTP with llhttp compiled to WebAssembly; on Node 20 V8 recompiles its hot parser function with
-  // TurboFan on a background thread during polling, which raised the peak RSS of a 220-feed cycle from about 100 to
-  // 135 MB and cost CPU. Liftoff, V8's baseline WebAssembly compiler, is fast enough for a parser whose work is small
-  // next to everything else (first run of 220 feeds: CPU time no higher). Must be set before any WebAssembly compiles.
-  '--liftoff-only',
   // V8 grows the old generation by a factor it picks from GC speed, up to 4x the live size after a full GC; a cycle
   // allocates mostly short-lived strings (feed XML, rendered digests, MIME bodies), so the heap ran far ahead of what was
   // live. Growing by 20% at a time costs more frequent major GCs and no measurable time: 500 feeds to 10,100

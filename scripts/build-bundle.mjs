@@ -15,8 +15,6 @@
  * adapters around them), packages too big or too dynamic to bundle and only needed on some paths (mjml, playwright-core,
  * pino-pretty).
  *
- * src/'s imports of undici resolve to scripts/undici-core.mjs, the part of undici it uses (see there why).
- *
  *   node scripts/build-bundle.mjs                 # into dist/ (what npm run build does)
  *   node scripts/build-bundle.mjs --outdir DIR    # elsewhere (test/cli/bundle.test.ts); DIR/../package.json must exist
  */
@@ -30,16 +28,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Packages left to Node.js's own resolution at run time. */
 const EXTERNAL_PACKAGES = ['sqlite3', 'pg', 'pg-native', '@keyv/postgres', '@keyv/redis', 'mjml', 'playwright-core', 'pino-pretty'];
-
-/** src/ → scripts/undici-core.mjs for the bare specifier "undici"; every other importer keeps the real package. */
-const undiciCore = {
-  name: 'undici-core',
-  setup(b) {
-    const core = path.join(root, 'scripts', 'undici-core.mjs');
-    const src = path.join(root, 'src') + path.sep;
-    b.onResolve({ filter: /^undici$/ }, (args) => (args.importer.startsWith(src) ? { path: core } : undefined));
-  },
-};
 
 /**
  * Every importer of "luxon" gets its CommonJS build: cron-parser require()s it, src/schedule/pin-cron-defaults.ts imports
@@ -84,7 +72,7 @@ const result = await build({
   sourcesContent: false,
   metafile: true,
   logLevel: 'warning',
-  plugins: [undiciCore, singleLuxon],
+  plugins: [singleLuxon],
 });
 if (existsSync(outdir)) renameSync(outdir, previous);
 renameSync(building, outdir);

@@ -101,7 +101,7 @@ export class PrivateAddressError extends Error {
 type Resolver = (hostname: string, options: LookupOptions & { all: true }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
 
 /**
- * A `lookup` for net/tls.connect (undici's Agent `connect.lookup`) that drops non-public addresses, so the address
+ * A `lookup` for net/tls.connect (NodeHttpClient passes it with each request) that drops non-public addresses, so the address
  * actually connected to is the one checked (no DNS-rebinding gap). `resolve` is injectable for tests.
  */
 export function createGuardedLookup(resolve: Resolver = dnsLookup as unknown as Resolver): LookupFunction {

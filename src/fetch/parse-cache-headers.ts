@@ -1,6 +1,6 @@
 import type { Validators } from '../model/feed.js';
 
-/** Header value as undici and node:http give it. */
+/** Header value as node:http gives it (repeated headers may come as an array). */
 export type HeaderValue = string | string[] | undefined;
 
 function first(value: HeaderValue): string | undefined {
@@ -61,7 +61,7 @@ function cleanValidator(value: HeaderValue): string | undefined {
   return v;
 }
 
-/** Validators, Cache-Control max-age and Retry-After of a response (lower-case header names, as undici gives them). */
+/** Validators, Cache-Control max-age and Retry-After of a response (lower-case header names, as node:http gives them). */
 export function parseCacheHeaders(headers: Record<string, HeaderValue>, now: Date): CacheHeaders {
   const validators: Validators = {};
   const etag = cleanValidator(headers['etag']);

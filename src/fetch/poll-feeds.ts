@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { LimitFunction } from 'p-limit';
-import type { Dispatcher } from 'undici';
 import type { FeedConfig, FeedState } from '../model/feed.js';
 import type { Logger } from '../model/logger.js';
-import { createFeedDispatcher } from './create-feed-dispatcher.js';
+import { NodeHttpClient } from './node-http-client.js';
 import { FetchError } from './fetch-error.js';
 import { fetchFeed } from './fetch-feed.js';
-import type { FetchOptions, FetchOutcome } from './fetch-feed.js';
+import type { FetchOptions, FetchOutcome, HttpClient } from './fetch-feed.js';
 
 /** Backoff tuning shared by pollFeeds and recordParseFailure. */
 export interface BackoffOptions {
@@ -236,9 +235,8 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
     return limit;
   };
 
-  let ownDispatcher: Dispatcher | undefined;
-  const dispatcher =
-    options.dispatcher ?? (ownDispatcher = createFeedDispatcher({ allowPrivate: options.allowPrivate, connectTimeoutMs: options.connectTimeoutMs, timeoutMs: options.timeoutMs }));
+  let ownClient: HttpClient | undefined;
+  const client = options.client ?? (ownClient = new NodeHttpClient({ allowPrivate: options.allowPrivate, connectTimeoutMs: options.connectTimeoutMs, timeoutMs: options.timeoutMs }));
   const fetchOptions: FetchOptions = {
     userAgent: options.userAgent,
     timeoutMs: options.timeoutMs,
@@ -249,7 +247,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
     allowedFileRoots: options.allowedFileRoots,
     signal: options.signal,
     now: options.now,
-    dispatcher,
+    client,
     bodyOrigins: new Set(),
   };
 
@@ -292,7 +290,7 @@ export async function pollFeeds(feeds: FeedConfig[], states: Map<string, FeedSta
     // Per-host limit outside the global one: a task waiting for its host never holds a global slot.
     await Promise.all(due.map((d) => limiterFor(d.state.url)(() => global(() => pollOne(d)))));
   } finally {
-    if (ownDispatcher) await ownDispatcher.close().catch(() => undefined);
+    if (ownClient) await ownClient.close().catch(() => undefined);
   }
   return results.map((r) => r!);
 }

@@ -6,13 +6,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { decodeFeedBytes } from '../../src/fetch/decode-feed-bytes.js';
 import { FetchError } from '../../src/fetch/fetch-error.js';
 import { fetchFeed } from '../../src/fetch/fetch-feed.js';
 import type { FetchOptions } from '../../src/fetch/fetch-feed.js';
 import { createGuardedLookup } from '../../src/fetch/is-private-address.js';
+import { NodeHttpClient } from '../../src/fetch/node-http-client.js';
 import { FeedServer } from '../helpers/feed-server.js';
 
 const CORPUS = CORPUS_DIR;
@@ -39,9 +39,9 @@ async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
   return err as FetchError;
 }
 
-/** A dispatcher whose "DNS" maps every host name to 127.0.0.1, so name-based URLs reach the local server only. */
-function everyNameIsLocal(lookup = createGuardedLookup((_host, _opts, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]))): Agent {
-  return new Agent({ connect: { lookup } });
+/** A client whose "DNS" maps every host name to 127.0.0.1, so name-based URLs reach the local server only. */
+function everyNameIsLocal(lookup = createGuardedLookup((_host, _opts, cb) => cb(null, [{ address: '127.0.0.1', family: 4 }]))): NodeHttpClient {
+  return new NodeHttpClient({ allowPrivate: false, lookup });
 }
 
 describe('fetchFeed: conditional GET (RFC 9110 §13.1)', () => {
@@ -368,29 +368,29 @@ describe('fetchFeed: private-address guard', () => {
   );
 
   it('refuses a host name that resolves to a private address (checked at connect time)', async () => {
-    const dispatcher = everyNameIsLocal();
+    const client = everyNameIsLocal();
     server.route('/feed', { body: RSS });
     try {
-      const err = await fetchError(fetchFeed(`http://feeds.example:${server.port}/feed`, { ...BASE, allowPrivate: false, dispatcher }));
+      const err = await fetchError(fetchFeed(`http://feeds.example:${server.port}/feed`, { ...BASE, allowPrivate: false, client }));
       expect(err.kind).toBe('refused');
       expect(err.message).toMatch(/feeds\.example resolves to the non-public address 127\.0\.0\.1/);
       expect(server.requests).toHaveLength(0);
     } finally {
-      await dispatcher.close();
+      await client.close();
     }
   });
 
   it('re-checks every redirect hop', async () => {
     // "DNS" without the guard, so the first hop reaches the local server by name; its redirect to a loopback literal must be refused.
-    const dispatcher = everyNameIsLocal(((_h, opts, cb) => (opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4))) as Parameters<typeof everyNameIsLocal>[0]);
+    const client = everyNameIsLocal(((_h, opts, cb) => (opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4))) as Parameters<typeof everyNameIsLocal>[0]);
     server.route('/hop', { status: 302, headers: { location: server.url('/feed') } });
     server.route('/feed', { body: RSS });
     try {
-      const err = await fetchError(fetchFeed(`http://feeds.example:${server.port}/hop`, { ...BASE, allowPrivate: false, dispatcher }));
+      const err = await fetchError(fetchFeed(`http://feeds.example:${server.port}/hop`, { ...BASE, allowPrivate: false, client }));
       expect(err.kind).toBe('refused');
       expect(server.requests.map((r) => r.path)).toEqual(['/hop']);
     } finally {
-      await dispatcher.close();
+      await client.close();
     }
   });
 });

@@ -348,7 +348,7 @@ describe('pollFeeds: concurrency and isolation', () => {
       const results = await polled(['c0', 'c1', 'c2', 'c3'], '"v"');
       expect(results.map((r) => r.outcome)).toEqual(Array(4).fill('not-modified'));
       expect(closing()).toEqual([false, false, false, false]);
-      // Reused (undici may open a second one while the first is being released).
+      // Reused (the agent may open a second one while the first is being released).
       expect(server.connections).toBeLessThan(3);
     });
 
