@@ -5,8 +5,10 @@
  * the scenarios of bench_r2e.py — first run, nothing changed (all 304), 5 new items in 50 feeds, nothing changed but
  * the server ignores conditional GET — each tool as a process under /usr/bin/time -v, and prints median wall time,
  * CPU time and peak RSS of both and their ratios. planet-digest's first run is measured with a cold template cache
- * (MJML compiles the template) and a warm one (compiled by an earlier start), both on a fresh store. Prints figures;
- * never fails on speed.
+ * (MJML compiles the template) and a warm one (compiled by an earlier start), both on a fresh store. Each first run
+ * is followed by the floor (bench/peer/fetch-parse-floor.mjs): the same feeds fetched and parsed with rss-parser's
+ * defaults and nothing else, which bounds how fast a first run built on them can be here. Prints figures; never fails
+ * on speed.
  *
  *   npm run bench:peer                   # 5 pairs
  *   npm run bench:peer -- --reps 3 --json
@@ -14,7 +16,7 @@
  *
  * Needs: apt-get install -y rss2email python3-aiosmtpd time; the peer scripts in ../shared/peer-bench (PEERBENCH_SRC).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,7 @@ import { checkPrerequisites } from './peer/check-prerequisites.js';
 import { ensureBuild, SOURCE_FALLBACK_NOTICE, type BuildStatus } from './peer/ensure-build.js';
 import { dropSpool, startPeerWorkload, type PeerWorkload } from './peer/peer-workload.js';
 import { buildR2eTemplate, copyR2eState, duplicateStats, entryKeysOf, newPdState, runPd, runR2e, writePdSubscribers, type PdState, type R2eState } from './peer/peer-tools.js';
-import type { TimedRun } from './peer/time-v.js';
+import { timedRun, type TimedRun } from './peer/time-v.js';
 import { formatProfileSummary } from './planet/cpu-profiler.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -194,6 +196,9 @@ async function main(): Promise<number> {
   const pdEnv: NodeJS.ProcessEnv = { ...w.env, DIGEST_FEED_CONCURRENCY: String(FEED_CONCURRENCY), DIGEST_FEED_PER_HOST: String(perHost) };
   log(`planet-digest runs with DIGEST_FEED_PER_HOST=${perHost} and DIGEST_FEED_CONCURRENCY=${FEED_CONCURRENCY} (its defaults are 2 and 16); all feeds are on one host`);
   const rows: Row[] = [];
+  const floorRuns: TimedRun[] = [];
+  const floorUrls = path.join(tmp, 'floor-urls.txt');
+  writeFileSync(floorUrls, `${w.feeds.map((f) => f.url).join('\n')}\n`);
   const profiles: Array<{ scenario: Scenario; dir: string }> = [];
   try {
     const logs = path.join(tmp, 'logs');
@@ -212,7 +217,7 @@ async function main(): Promise<number> {
         return ['--cpu-prof', '--cpu-prof-dir', dir];
       };
       const step = async (scenario: Scenario): Promise<void> => {
-        const prefix = (tool: Tool): string => path.join(logs, `rep${rep}-${scenario}-${tool}`);
+        const prefix = (tool: Tool | 'floor'): string => path.join(logs, `rep${rep}-${scenario}-${tool}`);
         const pdRow = (tool: Tool, state: PdState) => {
           // Others may edit src/ while this runs; bin/planet-digest.js would then run the sources through tsx. Rebuild
           // first (outside the measurement) so every figure is the compiled CLI.
@@ -222,10 +227,11 @@ async function main(): Promise<number> {
         };
         if (scenario === 'a_first' && chain.pdCold) rows.push(await pdRow('pd-cold', chain.pdCold));
         if (chain.r2e && scenario === 'a_first') {
-          // First run: cold planet-digest, rss2email, then planet-digest with the cache the cold run wrote.
+          // First run: cold planet-digest, rss2email, then planet-digest with the cache the cold run wrote, then the floor.
           const r2e = chain.r2e;
           rows.push(await measure(w, scenario, 'r2e', rep, seen.r2e, () => runR2e(r2e, prefix('r2e'), w.env)));
           rows.push(await pdRow('pd', chain.pd));
+          floorRuns.push(await runFloor(floorUrls, prefix('floor'), w.env, rep));
           return;
         }
         const pd = await pdRow('pd', chain.pd);
@@ -378,6 +384,24 @@ async function main(): Promise<number> {
     ),
   );
   out();
+  const floor = floorRuns.filter((r) => r.exitStatus === 0);
+  const r2eFirst = pick('a_first', 'r2e');
+  let jsonFloor: Record<string, number> | undefined;
+  if (floor.length > 0) {
+    const wall = median(floor.map((r) => r.wallS));
+    const rss = median(floor.map((r) => r.maxRssMb));
+    const r2eWall = r2eFirst.length > 0 ? med(r2eFirst, (r) => r.run.wallS) : NaN;
+    const r2eRss = r2eFirst.length > 0 ? med(r2eFirst, (r) => r.run.maxRssMb) : NaN;
+    jsonFloor = { wall_s: Number(wall.toFixed(2)), cpu_s: Number(median(floor.map((r) => r.cpuS)).toFixed(2)), rss_mb: Math.round(rss), runs: floor.length };
+    out();
+    out(
+      `Floor of a first run (bench/peer/fetch-parse-floor.mjs: the 220 feeds fetched ${perHost} at a time and parsed with rss-parser's defaults; ` +
+        `no store, no rendering, no mail), median of ${floor.length}: ${fixed(wall, 2)} s wall, ${fixed(median(floor.map((r) => r.cpuS)), 2)} s CPU, ${fixed(rss)} MB peak RSS ` +
+        `(samples ${floor.map((r) => fixed(r.wallS, 2)).join(' ')} s). Against rss2email's first run that alone is ${fixed(r2eWall / wall, 1)}× faster and ` +
+        `${fixed(rss / r2eRss, 1)}× its RSS; the goals ask ≥ 10× (≤ ${fixed(r2eWall / 10, 2)} s) and ≤ 3× (≤ ${fixed(r2eRss * 3)} MB) for the whole run.`,
+    );
+  }
+  if (floorRuns.length > floor.length) out(`${floorRuns.length - floor.length} floor run(s) failed (see their .err logs) and are left out.`);
   out('Entries are counted per entry key: (X-RSS-Feed, X-RSS-ID) for rss2email, the entry links in the text part for planet-digest. dup = repeated inside one run; resent = delivered by an earlier run of the same chain.');
 
   if (profiles.length > 0) {
@@ -400,12 +424,22 @@ async function main(): Promise<number> {
         per_host: perHost,
         built_dist: build.built,
         scenarios: jsonScenarios,
+        ...(jsonFloor ? { first_run_floor: jsonFloor } : {}),
         rebuilds: builds.length - 1,
         runs: rows.map((r) => ({ from_source: r.fromSource, rep: r.rep, scenario: r.scenario, tool: r.tool, wall_s: r.run.wallS, cpu_s: Number(r.run.cpuS.toFixed(2)), rss_mb: Math.round(r.run.maxRssMb), messages: r.messages, bytes: r.bytes, entries: r.entries, dups: r.dupsWithin, resent: r.resent, exit: r.run.exitStatus })),
       }),
     );
   }
   return 0;
+}
+
+/** The first-run floor (see bench/peer/fetch-parse-floor.mjs), under the same launch flags as planet-digest. */
+async function runFloor(urlsFile: string, logPrefix: string, env: NodeJS.ProcessEnv, rep: number): Promise<TimedRun> {
+  const script = path.join(ROOT, 'bench', 'peer', 'fetch-parse-floor.mjs');
+  const run = await timedRun([process.execPath, ...LAUNCH_NODE_FLAGS, script, urlsFile, String(perHost)], { cwd: ROOT, env: { ...env, NODE_OPTIONS: '' }, logPrefix });
+  const report = readFileSync(run.stdoutFile, 'utf8').trim();
+  log(`[rep ${rep}] a_first          floor   wall ${fixed(run.wallS, 2).padStart(6)} s  cpu ${fixed(run.cpuS, 2).padStart(6)} s  rss ${fixed(run.maxRssMb).padStart(4)} MB  ${report}  exit ${run.exitStatus}`);
+  return run;
 }
 
 function readR2eVersion(): string {
