@@ -202,6 +202,8 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
   let slackRenderer: Promise<{ renderSlack: typeof RenderSlack }> | undefined;
   let done = 0;
   let failure: { error: unknown } | undefined;
+  // Entries' rendered pieces are kept for the other digests of the cycle only when there are others (entry-memo.ts).
+  const rememberEntries = groups.size > 1;
   try {
     for (const [key, members] of groups) {
       if (options.signal?.aborted || queue.failed) break;
@@ -239,7 +241,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
         const { emailRenderer, prepareDigestMime } = await (emailModules ??= loadEmailModules());
         const templates = await options.templates();
         t = performance.now();
-        const rendered = emailRenderer.renderEmail(digest, templates, { subjectPattern: settings.subject, now });
+        const rendered = emailRenderer.renderEmail(digest, templates, { subjectPattern: settings.subject, now, rememberEntries });
         report.phasesMs.render += performance.now() - t;
         t = performance.now();
         // The MIME body is encoded once for the whole group; each member's message only stitches in their own
@@ -256,7 +258,7 @@ export async function deliverDigests(options: DeliverOptions, report: RunReport)
       } else {
         const { renderSlack } = await (slackRenderer ??= import('../render/render-slack.js'));
         t = performance.now();
-        slack = renderSlack(digest);
+        slack = renderSlack(digest, { rememberEntries });
         report.phasesMs.render += performance.now() - t;
       }
       report.digests.rendered += 1;

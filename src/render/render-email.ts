@@ -37,6 +37,8 @@ export interface RenderEmailOptions {
   leadImages?: (html: string, baseUrl: string) => LeadImage | undefined;
   /** Summaries are cut to this many characters (default 320). */
   summaryMaxChars?: number;
+  /** Keep each entry's pieces for the cycle's other digests (default true; see entryMemoOf). */
+  rememberEntries?: boolean;
 }
 
 /** Longest entry title shown (characters); a feed can put a whole article into a title. */
@@ -65,6 +67,7 @@ export function renderEmail(digest: Digest, templates: CompiledTemplates, option
       now: options.now,
       maxPerSource: options.maxPerSource,
       summaryMaxChars: summaryMax,
+      rememberEntries: options.rememberEntries,
     }),
   };
 }
@@ -91,7 +94,7 @@ export function buildEmailData(digest: Digest, options: Omit<RenderEmailOptions,
     const sourceHref = sourceUrl ? escapeFeedHtml(sourceUrl) : `#${anchor}`;
     const { entries, more } = visibleEntries(group, options.maxPerSource);
     const entryData: BlockData[] = entries.map((entry, j) => {
-      const memo = entryMemoOf(entry);
+      const memo = entryMemoOf(entry, options.rememberEntries);
       const link = memoHttpLink(memo);
       // Without a usable link of its own, an entry links to (and resolves its lead image against) its source.
       const imageBase = link ?? sourceUrl ?? '';

@@ -59,6 +59,8 @@ export interface RenderSlackOptions {
   /** Per-message limits; tests lower them to exercise splitting. Defaults: SLACK_LIMITS. */
   maxBlocks?: number;
   maxSectionChars?: number;
+  /** Keep each entry's pieces for the cycle's other digests (default true; see entryMemoOf). */
+  rememberEntries?: boolean;
 }
 
 const MAX_TITLE = 250;
@@ -119,7 +121,7 @@ export function renderSlack(digest: Digest, options: RenderSlackOptions = {}): S
     // An entry's line depends only on its fields and these (see entry-memo.ts).
     const variant = memoVariant(`slack\0${dates.key}\0${budget}\0${sourceUrl ?? ''}`);
     const lines: Array<{ text: string; entries: number }> = entries.map((entry) => {
-      const memo = entryMemoOf(entry);
+      const memo = entryMemoOf(entry, options.rememberEntries);
       return { text: memoPiece(memo, variant, () => entryLine(entry, memo, memoEntryDate(memo, dates, dateVariant), sourceUrl, budget)), entries: 1 };
     });
     if (more > 0) lines.push({ text: `… and ${more} more from ${slackLink(sourceUrl, sourceTitle)}`, entries: 0 });

@@ -18,6 +18,8 @@ export interface RenderTextOptions {
   width?: number;
   /** Summaries are cut to this many characters (default 320). */
   summaryMaxChars?: number;
+  /** Keep each entry's pieces for the cycle's other digests (default true; see entryMemoOf). */
+  rememberEntries?: boolean;
 }
 
 /** Entries to show and how many more there are, honouring an optional extra per-source cap. */
@@ -114,7 +116,7 @@ export function renderText(digest: Digest, options: RenderTextOptions): string {
     const { entries, more } = visibleEntries(group, options.maxPerSource);
     for (const entry of entries) {
       // An entry's lines depend only on its fields and the variants (see entry-memo.ts); joined here, then once more below.
-      const memo = entryMemoOf(entry);
+      const memo = entryMemoOf(entry, options.rememberEntries);
       out.push(
         memoPiece(memo, variant, () =>
           entryText(

@@ -6,6 +6,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Digest } from '../../src/model/digest.js';
 import type { Entry } from '../../src/model/entry.js';
+import { entryMemoOf } from '../../src/render/entry-memo.js';
 import { renderEmail, type RenderEmailOptions, type RenderedEmail } from '../../src/render/render-email.js';
 import { pickLeadImage } from '../../src/render/sanitize-entry-html.js';
 import { renderSlack } from '../../src/render/render-slack.js';
@@ -123,6 +124,23 @@ describe('rendering with the per-entry memo equals rendering without it', () => 
     expect(after.text).toContain('* Edited <title> & more');
     expect(emailParts(after)).toEqual(emailParts(renderEmail(uncached(digest), templates, OPTIONS)));
     expect(renderSlack(digest, { now: SAMPLE_NOW })).toEqual(renderSlack(uncached(digest), { now: SAMPLE_NOW }));
+  });
+});
+
+describe('rememberEntries: false (the cycle\'s only digest)', () => {
+  it('renders the same email and Slack messages, and keeps no piece of any entry', () => {
+    const digest = buildSampleDigest();
+    const email = renderEmail(digest, templates, { ...OPTIONS, rememberEntries: false });
+    const slack = renderSlack(digest, { now: SAMPLE_NOW, rememberEntries: false });
+    const entries = shownEntries(digest);
+    expect(entries.length).toBeGreaterThan(3);
+    // Nothing kept: the memo of every entry is still empty.
+    for (const entry of entries) expect(entryMemoOf(entry).pieces.size).toBe(0);
+    expect(emailParts(email)).toEqual(emailParts(renderEmail(uncached(digest), templates, OPTIONS)));
+    expect(slack).toEqual(renderSlack(uncached(digest), { now: SAMPLE_NOW }));
+    // The default keeps them, for the next digest that shows the same entries.
+    renderEmail(digest, templates, OPTIONS);
+    for (const entry of entries) expect(entryMemoOf(entry).pieces.size).toBeGreaterThan(0);
   });
 });
 
