@@ -15,7 +15,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FeedServer } from '../helpers/feed-server.js';
 import { countDeliveries, entryLinksOfText, expectedLinks, GrowingFeeds, writeSubscribersFile, type WorldFeed, type WorldSubscriber } from './helpers/digest-world.js';
-import { startSlowSmtpSink, type SlowSmtpSink } from './helpers/slow-smtp-sink.js';
+import { startSlowSmtpSink, type SlowDelivery, type SlowSmtpSink } from './helpers/slow-smtp-sink.js';
 import { spawnRun, type RunExit } from './helpers/spawn-run.js';
 import { createSeededRandom } from '../../bench/lib/seeded-random.js';
 
@@ -170,6 +170,8 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
           killLater(kill.delayMs);
         }
       };
+      // A message the previous (killed) run sent can be accepted after this run began: it is that run's, not this one's.
+      const ours = (delivery: SlowDelivery) => delivery.tag === runNo;
       sink.hooks = {
         onConnection: () => {
           if (armed && kill?.kind === 'connect') {
@@ -177,14 +179,16 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
             killLater(kill.delayMs);
           }
         },
-        beforeReply: () => {
+        beforeReply: (delivery) => {
+          if (!ours(delivery)) return;
           messages += 1;
           if (armed && kill?.kind === 'message' && messages === kill.nth && kill.when === 'before-reply') {
             armed = false;
             proc.kill(); // synchronous: the 250 is written after the process is gone
           }
         },
-        afterReply: () => {
+        afterReply: (delivery) => {
+          if (!ours(delivery)) return;
           if (armed && kill?.kind === 'message' && messages === kill.nth && kill.when === 'after-reply') {
             armed = false;
             killLater(kill.delayMs);
@@ -194,7 +198,7 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
       const exit = await proc.exited;
       world.onRequest = undefined;
       sink.hooks = {};
-      const record: RunRecord = { run: runNo, kill, exit, killed: exit.signal === 'SIGKILL', messages: sink.deliveries.length - before };
+      const record: RunRecord = { run: runNo, kill, exit, killed: exit.signal === 'SIGKILL', messages: sink.deliveries.slice(before).filter(ours).length };
       runs.push(record);
       return record;
     };
@@ -256,6 +260,12 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
     const repeatedMessages = received.filter((m) =>
       m.links.some((link) => received.some((later) => later.index > m.index && later.subscriberId === m.subscriberId && later.links.includes(link))),
     );
+    // Which later message repeated what (for the log: a failure names the messages to look at).
+    for (const m of repeatedMessages) {
+      const later = received.filter((l) => l.index > m.index && l.subscriberId === m.subscriberId && l.links.some((x) => m.links.includes(x)));
+      const by = later.map((l) => `message ${l.index} of run ${l.tag} (${l.links.filter((x) => m.links.includes(x)).length} of its ${l.links.length} entries)`);
+      console.log(`[faults/sigkill] repeat: message ${m.index} of run ${m.tag} to ${m.subscriberId} (${m.links.length} entries), again in ${by.join(', ')}`);
+    }
     const repeatsByRun = new Map<number, number>();
     for (const m of repeatedMessages) repeatsByRun.set(m.tag, (repeatsByRun.get(m.tag) ?? 0) + 1);
     const killed = runs.filter((r) => r.killed);

@@ -18,7 +18,11 @@ export interface SlowDelivery {
   rcptTo: string[];
   /** 1-based, over the sink's life. */
   index: number;
-  /** The sink's `tag` when the message was accepted (tests set it to the number of the run in progress). */
+  /**
+   * The sink's `tag` when the client opened the connection the message came on (tests set it to the number of the run
+   * in progress): a message sent by a run that was killed meanwhile keeps that run's tag, even when the sink accepts it
+   * after the next run began.
+   */
   tag: number;
   at: number;
 }
@@ -53,6 +57,7 @@ export interface SlowSmtpSink {
 export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Promise<SlowSmtpSink> {
   const sockets = new Set<Socket>();
   const socketsByPort = new Map<number, Socket>();
+  const tagsByPort = new Map<number, number>();
   const sink: SlowSmtpSink = {
     url: '',
     port: 0,
@@ -76,7 +81,7 @@ export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Pro
             raw: Buffer.concat(chunks),
             rcptTo: session.envelope.rcptTo.map((r) => r.address),
             index: sink.deliveries.length + 1,
-            tag: sink.tag,
+            tag: tagsByPort.get(session.remotePort) ?? sink.tag,
             at: Date.now(),
           };
           sink.deliveries.push(delivery);
@@ -96,9 +101,13 @@ export async function startSlowSmtpSink(options: { delayMs?: number } = {}): Pro
   server.server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     const port = socket.remotePort;
-    if (port !== undefined) socketsByPort.set(port, socket);
+    if (port !== undefined) {
+      socketsByPort.set(port, socket);
+      tagsByPort.set(port, sink.tag);
+    }
     socket.once('close', () => {
       sockets.delete(socket);
+      // The tag stays until the port is reused: the delayed reply of a message may come after the close.
       if (port !== undefined && socketsByPort.get(port) === socket) socketsByPort.delete(port);
     });
     sink.hooks.onConnection?.();
