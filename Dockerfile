@@ -7,7 +7,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY scripts/build-bundle.mjs ./scripts/
 COPY src ./src
-# npm ci runs the prepare script: `npm run build` bundles the CLI into dist/ (scripts/build-bundle.mjs).
+COPY templates ./templates
+# npm ci runs the prepare script: `npm run build` bundles the CLI into dist/ (scripts/build-bundle.mjs) and compiles
+# the stock email template into dist/template-cache, so the image never loads MJML for it.
 RUN JOBS=max npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:24-slim

@@ -50,6 +50,12 @@ export interface LoadTemplatesOptions {
   dir?: string;
   /** Where compiled output is cached; default <dir>/.compiled. Unwritable is not an error (logged, compiled every start). */
   cacheDir?: string;
+  /**
+   * Read-only cache consulted after cacheDir: `npm run build` compiles the stock template into dist/template-cache, so
+   * a fresh install or an empty DIGEST_CACHE_DIR never loads MJML for it (default: that folder; entries are keyed like
+   * cacheDir's, so a changed template or another MJML version never matches).
+   */
+  prebuiltDir?: string;
   logger?: Logger;
   /** How to obtain mjml2html on a cache miss; default a dynamic import('mjml'). */
   compiler?: () => Promise<Mjml2Html>;
@@ -65,6 +71,11 @@ interface CacheRecord {
 /** The package's own templates folder (works from src/ under tsx and from dist/ after a build). */
 export function defaultTemplatesDir(): string {
   return fileURLToPath(new URL('../../templates/', import.meta.url));
+}
+
+/** The folder `npm run build` compiles the stock template into (dist/template-cache; absent when running from source). */
+export function defaultPrebuiltDir(): string {
+  return fileURLToPath(new URL('../template-cache/', import.meta.url));
 }
 
 /** Reads MJML's version from its package.json without loading MJML itself. */
@@ -128,16 +139,19 @@ export async function loadTemplates(options: LoadTemplatesOptions = {}): Promise
   const cacheFile = path.join(cacheDir, `digest-${sourceHash}.json`);
   const info = { file, sourceHash, mjmlVersion };
 
-  try {
-    const record = JSON.parse(await readFile(cacheFile, 'utf8')) as CacheRecord;
-    if (record.scheme === COMPILE_SCHEME_VERSION && record.mjmlVersion === mjmlVersion && record.sourceHash === sourceHash && typeof record.html === 'string') {
-      const email = parseTemplateBlocks(record.html, file);
-      logger.debug({ file, cacheFile }, 'template cache hit');
-      return { email, info: { ...info, fromCache: true } };
+  const prebuiltFile = path.join(path.resolve(options.prebuiltDir ?? defaultPrebuiltDir()), path.basename(cacheFile));
+  for (const candidate of prebuiltFile === cacheFile ? [cacheFile] : [cacheFile, prebuiltFile]) {
+    try {
+      const record = JSON.parse(await readFile(candidate, 'utf8')) as CacheRecord;
+      if (record.scheme === COMPILE_SCHEME_VERSION && record.mjmlVersion === mjmlVersion && record.sourceHash === sourceHash && typeof record.html === 'string') {
+        const email = parseTemplateBlocks(record.html, file);
+        logger.debug({ file, cacheFile: candidate }, 'template cache hit');
+        return { email, info: { ...info, fromCache: true } };
+      }
+      logger.warn({ cacheFile: candidate }, 'template cache entry does not match its key; recompiling');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ cacheFile: candidate, err: String(err) }, 'template cache entry unreadable; recompiling');
     }
-    logger.warn({ cacheFile }, 'template cache entry does not match its key; recompiling');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ cacheFile, err: String(err) }, 'template cache entry unreadable; recompiling');
   }
 
   const started = Date.now();

@@ -129,6 +129,9 @@ describe('the bundled CLI (dist/ from npm run build)', () => {
     const page = await readFile(html!, 'utf8');
     for (let i = 0; i < HTTP_FEEDS; i++) expect(page).toContain(`Served entry ${i}`);
     expect(files.some((f) => path.basename(f).startsWith('news-'))).toBe(true);
+    // The build compiled the stock template (dist/template-cache): the run used it and compiled nothing into its cache.
+    expect((await readdir(path.join(pkg, 'dist', 'template-cache'))).filter((f) => /^digest-[0-9a-f]{64}\.json$/.test(f))).toHaveLength(1);
+    expect(await readdir(path.join(work, 'cache')).catch(() => [])).not.toContain('templates');
 
     server.reset();
     for (let i = 0; i < HTTP_FEEDS; i++) server.route(`/feed-${i}.xml`, [{ status: 304, headers: { etag: '"v1"' }, delayMs: 150 }]);

@@ -100,6 +100,26 @@ describe('loadTemplates', () => {
     expect(second.email).toEqual(first.email);
   });
 
+  it('uses a prebuilt entry (npm run build) when its own cache has none, only for the very template it was built from', async () => {
+    const prebuiltDir = path.join(work, 'prebuilt');
+    const counting = countingCompiler();
+    const built = await loadTemplates({ cacheDir: prebuiltDir, compiler: counting.compiler });
+    expect(counting.calls()).toBe(1);
+
+    const never = async (): Promise<Mjml2Html> => {
+      throw new Error('MJML must not be loaded when a prebuilt entry matches');
+    };
+    const fresh = await loadTemplates({ cacheDir: path.join(work, 'empty-cache'), prebuiltDir, compiler: never });
+    expect(fresh.info.fromCache).toBe(true);
+    expect(fresh.email).toEqual(built.email);
+
+    // A customised template has another key: compiled, not served the stock one.
+    const custom = await templateDir('custom-prebuilt', (await readFile(BUILTIN, 'utf8')).replace('</mjml>', '<!-- customised -->\n</mjml>'));
+    const compiled = await loadTemplates({ dir: custom, cacheDir: path.join(work, 'empty-cache-2'), prebuiltDir, compiler: counting.compiler });
+    expect(compiled.info.fromCache).toBe(false);
+    expect(counting.calls()).toBe(2);
+  });
+
   it('does not even import the mjml package on a cache hit (fresh process)', async () => {
     const cacheDir = path.join(work, 'cache-2');
     await loadTemplates({ cacheDir });
