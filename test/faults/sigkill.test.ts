@@ -257,12 +257,11 @@ describe('SIGKILL at random points of a cycle: nothing lost, at most one repeat 
     const count = countDeliveries(received, expectedLinks(world, SUBSCRIBERS));
 
     // A message is a repeat when some entry in it reached the same subscriber again later.
-    const repeatedMessages = received.filter((m) =>
-      m.links.some((link) => received.some((later) => later.index > m.index && later.subscriberId === m.subscriberId && later.links.includes(link))),
-    );
+    const laterCopies = (m: (typeof received)[number]) => received.filter((l) => l.index > m.index && l.subscriberId === m.subscriberId && l.links.some((x) => m.links.includes(x)));
+    const repeated = received.map((m) => ({ m, later: laterCopies(m) })).filter((r) => r.later.length > 0);
+    const repeatedMessages = repeated.map((r) => r.m);
     // Which later message repeated what (for the log: a failure names the messages to look at).
-    for (const m of repeatedMessages) {
-      const later = received.filter((l) => l.index > m.index && l.subscriberId === m.subscriberId && l.links.some((x) => m.links.includes(x)));
+    for (const { m, later } of repeated) {
       const by = later.map((l) => `message ${l.index} of run ${l.tag} (${l.links.filter((x) => m.links.includes(x)).length} of its ${l.links.length} entries)`);
       console.log(`[faults/sigkill] repeat: message ${m.index} of run ${m.tag} to ${m.subscriberId} (${m.links.length} entries), again in ${by.join(', ')}`);
     }

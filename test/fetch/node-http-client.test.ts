@@ -37,6 +37,14 @@ function neverAborts(): AbortSignal {
   return new AbortController().signal;
 }
 
+/** What the promise rejects with (undefined when it resolves). */
+function rejectionOf<E>(promise: Promise<unknown>): Promise<E | undefined> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e as E,
+  );
+}
+
 async function readAll(body: AsyncIterable<Buffer>): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk);
@@ -150,10 +158,7 @@ describe('NodeHttpClient', () => {
     const silent = await silentServer();
     try {
       const c = client({ connectTimeoutMs: 150, timeoutMs: 10_000 });
-      const err = await c.request({ url: new URL(`https://127.0.0.1:${silent.port}/feed`), headers: {}, signal: neverAborts(), reset: false }).then(
-        () => undefined,
-        (e: unknown) => e as NodeJS.ErrnoException,
-      );
+      const err = await rejectionOf<NodeJS.ErrnoException>(c.request({ url: new URL(`https://127.0.0.1:${silent.port}/feed`), headers: {}, signal: neverAborts(), reset: false }));
       expect(err?.code).toBe(HTTP_TIMEOUT_CODES.connect);
 
       const viaFetch = await fetchFeed(`https://127.0.0.1:${silent.port}/feed`, { userAgent: 't', allowPrivate: true, connectTimeoutMs: 150, timeoutMs: 10_000 }).catch((e: unknown) => e);
@@ -172,10 +177,7 @@ describe('NodeHttpClient', () => {
       await ctx.closed;
     });
     const res = await get(client({ timeoutMs: 150 }), '/stall');
-    const err = await readAll(res.body).then(
-      () => undefined,
-      (e: unknown) => e as NodeJS.ErrnoException,
-    );
+    const err = await rejectionOf<NodeJS.ErrnoException>(readAll(res.body));
     expect(err?.code).toBe(HTTP_TIMEOUT_CODES.idle);
   });
 
@@ -183,10 +185,7 @@ describe('NodeHttpClient', () => {
     server.route('/silent', async (_req, _res, ctx) => {
       await ctx.closed;
     });
-    const err = await get(client({ timeoutMs: 150 }), '/silent').then(
-      () => undefined,
-      (e: unknown) => e as NodeJS.ErrnoException,
-    );
+    const err = await rejectionOf<NodeJS.ErrnoException>(get(client({ timeoutMs: 150 }), '/silent'));
     expect(err?.code).toBe(HTTP_TIMEOUT_CODES.idle);
   });
 
@@ -198,10 +197,7 @@ describe('NodeHttpClient', () => {
     const reason = new Error('shutting down');
     const pending = get(client(), '/silent', { signal: controller.signal });
     setTimeout(() => controller.abort(reason), 50);
-    const err = await pending.then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    );
+    const err = await rejectionOf<Error>(pending);
     expect(err?.name).toBe('AbortError');
     expect(err?.cause).toBe(reason);
   });
@@ -277,10 +273,7 @@ describe('NodeHttpClient', () => {
     server.route('/feed', { body: RSS });
     const c = new NodeHttpClient({ allowPrivate: false });
     clients.push(c);
-    const err = await c.request({ url: new URL(`http://localhost:${server.port}/feed`), headers: {}, signal: neverAborts(), reset: false }).then(
-      () => undefined,
-      (e: unknown) => e as NodeJS.ErrnoException,
-    );
+    const err = await rejectionOf<NodeJS.ErrnoException>(c.request({ url: new URL(`http://localhost:${server.port}/feed`), headers: {}, signal: neverAborts(), reset: false }));
     expect(err?.code).toBe('ERR_PRIVATE_ADDRESS');
     expect(server.requests).toHaveLength(0);
   });
