@@ -90,20 +90,21 @@ function utcEnGbFormats(): Omit<Formats, 'periods' | 'years'> {
     format: (d) => (plain(d) ? format(d) : pick(fallback()).format(d)),
     formatRange: (a, b) => pick(fallback()).formatRange(a, b),
   });
-  const period = (d: Date) => `${dayMonth(d)} ${d.getUTCFullYear()}, ${time(d)} UTC`;
+  const day = (d: Date) => `${dayMonth(d)} ${d.getUTCFullYear()}`;
+  const period = (d: Date) => `${day(d)}, ${time(d)} UTC`;
   return {
     year: withFallback((f) => f.year, (d) => String(d.getUTCFullYear())),
     sameYear: withFallback((f) => f.sameYear, (d) => `${dayMonth(d)}, ${time(d)}`),
-    otherYear: withFallback((f) => f.otherYear, (d) => `${dayMonth(d)} ${d.getUTCFullYear()}, ${time(d)}`),
-    day: withFallback((f) => f.day, (d) => `${dayMonth(d)} ${d.getUTCFullYear()}`),
+    otherYear: withFallback((f) => f.otherYear, (d) => `${day(d)}, ${time(d)}`),
+    day: withFallback((f) => f.day, day),
     period: {
-      format: (d) => (plain(d) ? period(d) : fallback().period.format(d)),
+      ...withFallback((f) => f.period, period),
       formatRange(a, b) {
         if (!plain(a) || !plain(b)) return fallback().period.formatRange(a, b);
         const sameDay = a.getUTCFullYear() === b.getUTCFullYear() && a.getUTCMonth() === b.getUTCMonth() && a.getUTCDate() === b.getUTCDate();
         if (!sameDay) return `${period(a)} – ${period(b)}`;
         // ICU shows a range within one day once, the times joined by an en dash; equal minutes as one time.
-        return time(a) === time(b) ? period(a) : `${dayMonth(a)} ${a.getUTCFullYear()}, ${time(a)}–${time(b)} UTC`;
+        return time(a) === time(b) ? period(a) : `${day(a)}, ${time(a)}–${time(b)} UTC`;
       },
     },
   };
