@@ -14,9 +14,11 @@ export interface RedisLockClient {
  * own lock: a GET-compare-then-write from the client would race with a takeover, so both run as Lua scripts, which
  * Redis executes atomically.
  */
-const REFRESH = `local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] or v == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+// Only while the key still holds our owner. Redis deletes an expired key, so after expiry "nobody took it" cannot be told
+// from "another run took it and released it": re-creating it could let a stalled cycle carry on from cursors that
+// run moved, so an expired lock counts as lost.
+const REFRESH = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
 return 0`;
@@ -45,10 +47,10 @@ export class RedisCycleLock implements CycleLockProvider {
     let released = false;
     return {
       refresh: async () => {
-        // Extends our own lock, or re-takes it when it expired and nobody else took it meanwhile.
+        // Extends our own lock while it has not expired (see REFRESH).
         const ok = !released && Number(await (await this.client()).eval(REFRESH, { keys: [key], arguments: [owner, String(ttlMs)] })) === 1;
         if (!ok) {
-          throw new LockedError(`The cycle lock "${name}" was lost: it ${released ? 'was released' : 'expired and another run took it over'}`, {
+          throw new LockedError(`The cycle lock "${name}" was lost: it ${released ? 'was released' : 'expired, and another run may have taken it'}`, {
             hint: 'Raise the lock TTL or refresh the lock more often during long cycles.',
           });
         }

@@ -19,6 +19,9 @@ const TAKE = `INSERT INTO ${SQLITE_LOCK_TABLE} (name, owner, expires_at) VALUES 
   ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
   WHERE ${SQLITE_LOCK_TABLE}.expires_at <= ?4 OR ${SQLITE_LOCK_TABLE}.owner = excluded.owner
   RETURNING owner`;
+// Only while our row is still there: an expired row nobody took over is still ours, but a row another run took over
+// and then released is gone, and re-creating it would let a stalled cycle carry on from cursors that run moved.
+const REFRESH = `UPDATE ${SQLITE_LOCK_TABLE} SET expires_at = ?3 WHERE name = ?1 AND owner = ?2 RETURNING owner`;
 const RELEASE = `DELETE FROM ${SQLITE_LOCK_TABLE} WHERE name = ?1 AND owner = ?2`;
 
 /** Cycle lock stored in a table of the SQLite database, taken with a single atomic upsert. */
@@ -46,8 +49,8 @@ export class SqliteCycleLock implements CycleLockProvider {
     let released = false;
     return {
       refresh: async () => {
-        // The same statement extends our own lock, or re-takes it when it expired and nobody else took it meanwhile.
-        if (released || !(await this.take(key, owner, ttlMs))) {
+        // Extends our own lock, also when it expired and nobody else took it meanwhile (see REFRESH).
+        if (released || (await this.query(REFRESH, key, owner, this.now() + ttlMs)).length !== 1) {
           throw new LockedError(`The cycle lock "${name}" was lost: it ${released ? 'was released' : 'expired and another run took it over'}`, {
             hint: 'Raise the lock TTL or refresh the lock more often during long cycles.',
           });

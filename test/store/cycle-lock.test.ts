@@ -70,6 +70,21 @@ describe.concurrent.each(backends)('$name cycle lock', (backend) => {
     expect(await a.acquireLock('other', 60_000)).toBeUndefined();
   });
 
+  it('an owner whose lock was taken over and released meanwhile cannot refresh it back', async (context) => {
+    const target = backend.fresh();
+    const a = await open(target, context);
+    const b = await open(target, context);
+    const stalled = await a.acquireLock('cycle', 1500);
+    expect(stalled).toBeDefined();
+    await sleep(1800);
+    const other = await b.acquireLock('cycle', 60_000);
+    expect(other).toBeDefined();
+    await other?.release();
+    // The stalled cycle wakes up: the run that overtook it may have moved cursors, so its lock is lost, not re-taken.
+    await expect(stalled?.refresh()).rejects.toBeInstanceOf(LockedError);
+    expect(await b.acquireLock('cycle', 60_000)).toBeDefined();
+  });
+
   it('extends the expiry on refresh', async (context) => {
     const target = backend.fresh();
     const a = await open(target, context);
